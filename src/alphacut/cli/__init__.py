@@ -1,0 +1,1 @@
+"""The ``alphacut`` command line."""

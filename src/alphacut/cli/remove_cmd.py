@@ -1,0 +1,101 @@
+"""``alphacut remove``: cut out images, folders, globs or stdin."""
+from __future__ import annotations
+
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+
+class Fit(str, Enum):
+    fill = "fill"
+    fit = "fit"
+    stretch = "stretch"
+
+
+class Device(str, Enum):
+    cpu = "cpu"
+    cuda = "cuda"
+
+
+class RuntimeChoice(str, Enum):
+    auto = "auto"
+    onnxruntime = "onnxruntime"
+    openvino = "openvino"
+
+
+def remove(
+    inputs: List[str] = typer.Argument(..., metavar="INPUT...", help="Image files, folders (recursive), globs, or - for stdin."),
+    output: Optional[str] = typer.Option(None, "-o", "--output", help="Output file (one input) or folder; - for stdout."),
+    model: str = typer.Option("isnet", "-m", "--model", help="Registered model name or path to an .onnx file."),
+    mask: bool = typer.Option(False, "--mask", help="Write the grey alpha mask instead of a cutout."),
+    bg: Optional[str] = typer.Option(None, "--bg", metavar="COLOR", help="Put the subject on a colour: white, #rrggbb, r,g,b."),
+    bg_image: Optional[Path] = typer.Option(None, "--bg-image", metavar="FILE", help="Put the subject on an image."),
+    bg_fit: Fit = typer.Option(Fit.fill, "--bg-fit", help="How --bg-image covers the frame."),
+    crop: bool = typer.Option(False, "--crop", help="Crop to the subject's bounding box."),
+    margin: int = typer.Option(0, "--margin", min=0, help="Pixels kept around the subject with --crop."),
+    fmt: Optional[str] = typer.Option(None, "-f", "--format", help="png (default), webp, jpg, gif or tiff."),
+    skip_existing: bool = typer.Option(False, "--skip-existing", help="Skip inputs whose output exists (resume a run)."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace existing outputs."),
+    device: Device = typer.Option(Device.cpu, "--device", help="cpu, or cuda (fails if CUDA is not really used)."),
+    runtime: RuntimeChoice = typer.Option(RuntimeChoice.auto, "--runtime", help="Inference engine."),
+    threads: Optional[int] = typer.Option(None, "--threads", min=1, help="CPU threads for the model (default: all cores)."),
+    max_pixels: Optional[int] = typer.Option(None, "--max-pixels", min=1, help="Refuse larger images (default 200 MP)."),
+    quiet: bool = typer.Option(False, "-q", "--quiet", help="No progress bar or summary."),
+) -> None:
+    """Remove the background: write RGBA cutouts (or masks, or new backgrounds)."""
+    from alphacut.batch import STDIO, check_targets, plan_jobs, run_batch
+    from alphacut.cli.progress import BatchProgress, print_failures
+    from alphacut.compose.background import parse_color
+    from alphacut.errors import OutputError
+    from alphacut.io.decode import decode_image
+    from alphacut.io.encode import normalise_format
+    from alphacut.models import load_model
+    from alphacut.pipeline import RemoveOptions, Remover
+
+    if overwrite and skip_existing:
+        raise OutputError("--overwrite and --skip-existing exclude each other")
+    out_fmt = normalise_format(fmt) if fmt else None
+    options = RemoveOptions(
+        mask=mask,
+        bg_color=parse_color(bg) if bg else None,
+        bg_image=decode_image(bg_image, max_pixels=max_pixels).frames[0].image if bg_image else None,
+        bg_fit=bg_fit.value,
+        crop=crop,
+        margin=margin,
+    )
+    plan = plan_jobs(inputs, output, out_fmt, mask=mask)
+    jobs, skipped, refused = check_targets(plan.jobs, overwrite=overwrite, skip_existing=skip_existing)
+    failures = plan.failures + refused
+    final_fmt = out_fmt or _format_of(jobs)
+    if final_fmt == "JPEG" and options.has_transparency:
+        raise OutputError("JPEG has no transparency: add --bg COLOR or --mask, or write png/webp")
+
+    report = None
+    if jobs:
+        session = load_model(model, device=device.value, threads=threads, runtime=runtime.value)
+        remover = Remover(session, options)
+        show = not quiet and not any(job.target == STDIO for job in jobs)
+        with BatchProgress(len(jobs), enabled=show) as progress:
+            report = run_batch(jobs, remover, final_fmt, max_pixels=max_pixels, on_finished=progress.advance)
+        failures += report.failures
+    if not quiet:
+        written = report.written if report else 0
+        print_failures(failures)
+        if not any(job.target == STDIO for job in jobs):
+            where = f" -> {jobs[0].target}" if len(jobs) == 1 and written else ""
+            summary = f"{written} written, {skipped} skipped, {len(failures)} failed{where}"
+            print(summary, file=sys.stderr)
+    if failures:
+        raise typer.Exit(1)
+
+
+def _format_of(jobs) -> str:
+    from alphacut.io.encode import FORMATS_BY_EXTENSION
+
+    for job in jobs:
+        if job.target != "-":
+            return FORMATS_BY_EXTENSION.get(Path(job.target).suffix.lower(), "PNG")
+    return "PNG"

@@ -1,0 +1,31 @@
+"""Where alphacut keeps its files and the limits it applies, read from the environment."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+#: Images with more pixels than this are refused unless the caller raises the limit
+#: (``--max-pixels`` or ``ALPHACUT_MAX_PIXELS``). 200 MP covers 16k x 12k photos.
+DEFAULT_MAX_PIXELS = 200_000_000
+
+
+def alphacut_home() -> Path:
+    """The model store: ``$ALPHACUT_HOME``, else ``$XDG_CACHE_HOME/alphacut``, else ``~/.cache/alphacut``."""
+    explicit = os.environ.get("ALPHACUT_HOME")
+    if explicit:
+        return Path(explicit).expanduser()
+    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(cache).expanduser() / "alphacut"
+
+
+def max_pixels() -> int:
+    value = os.environ.get("ALPHACUT_MAX_PIXELS")
+    return int(value) if value else DEFAULT_MAX_PIXELS
+
+
+def default_threads() -> int:
+    """Intra-op threads for CPU inference: all the cores this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)

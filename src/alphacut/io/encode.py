@@ -1,0 +1,129 @@
+"""Encode frames to PNG/WebP/JPEG/GIF/TIFF bytes and write files so a killed run leaves no half file."""
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+from pathlib import Path
+from typing import Sequence
+
+from PIL import Image
+
+from alphacut.errors import OutputError
+
+#: Formats we write, by file extension. JPEG has no alpha: it is only for masks or a solid background.
+FORMATS_BY_EXTENSION = {
+    ".png": "PNG",
+    ".webp": "WEBP",
+    ".jpg": "JPEG",
+    ".jpeg": "JPEG",
+    ".gif": "GIF",
+    ".tif": "TIFF",
+    ".tiff": "TIFF",
+}
+EXTENSION_BY_FORMAT = {"PNG": ".png", "WEBP": ".webp", "JPEG": ".jpg", "GIF": ".gif", "TIFF": ".tiff"}
+
+
+def format_for_path(path: str | Path) -> str:
+    suffix = Path(path).suffix.lower()
+    try:
+        return FORMATS_BY_EXTENSION[suffix]
+    except KeyError:
+        known = ", ".join(sorted(FORMATS_BY_EXTENSION))
+        raise OutputError(f"{path}: unknown output extension {suffix or '(none)'}; use one of {known}") from None
+
+
+def normalise_format(name: str) -> str:
+    fmt = name.upper().lstrip(".")
+    fmt = {"JPG": "JPEG", "TIF": "TIFF"}.get(fmt, fmt)
+    if fmt not in EXTENSION_BY_FORMAT:
+        raise OutputError(f"unknown output format {name!r}; use png, webp, jpg, gif or tiff")
+    return fmt
+
+
+def encode_frames(
+    frames: Sequence[Image.Image],
+    fmt: str,
+    *,
+    durations: Sequence[int | None] | None = None,
+    loop: int | None = None,
+) -> bytes:
+    """Encode one image, or an animation when given several frames (APNG, animated WebP or GIF).
+
+    PNG and WebP keep 8-bit alpha; WebP is written lossless so cutouts keep exact edges; GIF keeps
+    only on/off transparency (alpha >= 128 is opaque).
+    """
+    fmt = normalise_format(fmt)
+    prepared = [_for_format(frame, fmt) for frame in frames]
+    buffer = io.BytesIO()
+    options: dict = {}
+    if fmt == "PNG":
+        options["compress_level"] = 6
+    elif fmt == "WEBP":
+        options.update(lossless=True, quality=80, method=3)
+    elif fmt == "JPEG":
+        options.update(quality=95)
+    if len(prepared) > 1:
+        if fmt not in ("PNG", "WEBP", "GIF"):
+            raise OutputError(f"{fmt} cannot hold an animation; write png, webp or gif")
+        options.update(save_all=True, append_images=prepared[1:])
+        known = [d for d in (durations or []) if d]
+        if known:
+            options["duration"] = [d or known[0] for d in durations]  # type: ignore[union-attr]
+        options["loop"] = 0 if loop is None else loop
+        if fmt == "GIF":
+            options["disposal"] = 2
+    prepared[0].save(buffer, format=fmt, **options)
+    return buffer.getvalue()
+
+
+def _for_format(image: Image.Image, fmt: str) -> Image.Image:
+    if fmt == "JPEG":
+        if image.mode in ("RGBA", "LA"):
+            raise OutputError("JPEG has no transparency: use --bg COLOR, --mask, or a png/webp output")
+        return image if image.mode in ("RGB", "L") else image.convert("RGB")
+    if fmt == "GIF" and image.mode == "RGBA":
+        return _gif_frame(image)
+    return image
+
+
+def _gif_frame(image: Image.Image) -> Image.Image:
+    alpha = image.getchannel("A")
+    paletted = image.convert("RGB").quantize(colors=255)
+    transparent = alpha.point(lambda a: 255 if a < 128 else 0)
+    paletted.paste(255, mask=transparent)
+    paletted.info["transparency"] = 255
+    return paletted
+
+
+def write_atomic(path: str | Path, data: bytes) -> None:
+    """Write ``data`` to a temporary file beside ``path`` and rename it into place.
+
+    A run killed at any moment leaves either the old file, the new file, or nothing: never a
+    truncated image. The temporary name starts with a dot so folder watchers skip it.
+    """
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+        os.chmod(temporary, 0o666 & ~_UMASK)  # mkstemp makes 0600; outputs get normal permissions
+        os.replace(temporary, target)
+    except BaseException:
+        try:
+            os.unlink(temporary)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
+
+
+#: Read once at import: reading it means setting it, and a umask of 0 for even a moment would
+#: race with the batch's writer threads (folders they create would be world-writable).
+_UMASK = _umask()

@@ -1,0 +1,1 @@
+"""Judging quality: metrics on data with ground truth, per category, with reports and regressions."""

@@ -1,0 +1,86 @@
+"""Evaluation sets: ``DIR/images/*`` with ``DIR/gt/<same stem>.png`` (8-bit grey, 255 = subject).
+
+Categories come from sub-folders of ``images/`` (``images/portraits/a.jpg``) or from a
+``categories.csv`` (``name,category`` rows, name with or without extension); otherwise every image
+is in the set's own category. A set is a matting set when its ground truth is soft (more than 0.1%
+of pixels strictly between 0 and 255 in at least a fifth of the images).
+"""
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from alphacut.batch import IMAGE_EXTENSIONS
+from alphacut.errors import InputError
+
+
+@dataclass(frozen=True)
+class Sample:
+    name: str  # relative path inside images/, without extension
+    image: Path
+    gt: Path
+    category: str
+
+
+@dataclass
+class EvalSet:
+    name: str
+    root: Path
+    samples: list[Sample]
+    soft: bool
+
+
+def load_gt(path: Path) -> np.ndarray:
+    image = Image.open(path)
+    if image.mode in ("RGBA", "LA"):
+        return np.asarray(image.getchannel("A"), np.float32) / 255.0
+    return np.asarray(image.convert("L"), np.float32) / 255.0
+
+
+def load_set(root: Path, limit: int | None = None) -> EvalSet:
+    images, gts = root / "images", root / "gt"
+    if not images.is_dir() or not gts.is_dir():
+        raise InputError(f"{root}: an evaluation set needs images/ and gt/ folders")
+    categories = _read_categories(root / "categories.csv")
+    samples = []
+    for path in sorted(p for p in images.rglob("*") if p.suffix.lower() in IMAGE_EXTENSIONS):
+        relative = path.relative_to(images).with_suffix("")
+        gt = gts / relative.with_suffix(".png")
+        if not gt.exists():
+            continue
+        category = (
+            categories.get(str(relative)) or categories.get(path.name)
+            or (relative.parts[0] if len(relative.parts) > 1 else root.name)
+        )
+        samples.append(Sample(str(relative), path, gt, category))
+    if not samples:
+        raise InputError(f"{root}: no image in images/ has a ground truth in gt/")
+    if limit:
+        samples = samples[:limit]
+    return EvalSet(root.name, root, samples, _is_soft([s.gt for s in samples]))
+
+
+def _read_categories(path: Path) -> dict[str, str]:
+    if not path.exists():
+        return {}
+    with open(path, newline="") as stream:
+        rows = [row for row in csv.reader(stream) if len(row) >= 2 and row[0] != "name"]
+    mapping = {}
+    for name, category, *_ in rows:
+        mapping[name] = category
+        mapping[str(Path(name).with_suffix(""))] = category
+    return mapping
+
+
+def _is_soft(gts: list[Path]) -> bool:
+    checked = gts[:: max(1, len(gts) // 20)]
+    soft = 0
+    for path in checked:
+        values = np.asarray(Image.open(path).convert("L"))
+        if ((values > 0) & (values < 255)).mean() > 0.001:
+            soft += 1
+    return soft >= max(1, len(checked) // 5)

@@ -1,0 +1,170 @@
+"""Run pipelines over evaluation sets and score every image, then aggregate per category."""
+from __future__ import annotations
+
+import statistics
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+from scipy import ndimage
+
+from alphacut.io.decode import decode_image
+from alphacut.judge import metrics
+from alphacut.judge.dataset import EvalSet, load_gt
+from alphacut.judge.pipelines import Pipeline, PredictionCache
+
+BINARY_METRICS: dict[str, Callable] = {
+    "iou": metrics.iou,
+    "mae": metrics.mae,
+    "max_f": metrics.max_f_measure,
+    "mean_f": metrics.mean_f_measure,
+    "weighted_f": metrics.weighted_f_measure,
+    "s_measure": metrics.s_measure,
+    "e_measure": metrics.e_measure,
+    "boundary_f": metrics.boundary_f,
+}
+MATTING_METRICS: dict[str, Callable] = {
+    "sad": metrics.sad,
+    "mse": metrics.mse,
+    "grad": metrics.gradient_error,
+    "conn": metrics.connectivity_error,
+}
+#: Metrics where lower is better; every other metric is higher-is-better.
+LOWER_IS_BETTER = {"mae", "sad", "mse", "grad", "conn", "sad_all"}
+#: Half-width in pixels of the band around the ground truth's soft pixels where matting errors count.
+UNKNOWN_BAND = 10
+
+
+def unknown_region(gt: np.ndarray, band: int = UNKNOWN_BAND) -> np.ndarray:
+    """Where a matting benchmark's trimap would say 'unknown': GT pixels strictly between 0 and 1,
+    and every pixel within ``band`` px of one (or of the GT's edge, for hard edges)."""
+    soft = (gt > 0.01) & (gt < 0.99)
+    hard = gt >= 0.5
+    edge = hard ^ ndimage.binary_erosion(hard)
+    return ndimage.binary_dilation(soft | edge, iterations=band)
+
+
+def score(alpha: np.ndarray, gt: np.ndarray, soft: bool) -> dict[str, float]:
+    values = {name: fn(alpha, gt) for name, fn in BINARY_METRICS.items()}
+    if soft:
+        region = unknown_region(gt)
+        values.update({name: fn(alpha, gt, region) for name, fn in MATTING_METRICS.items()})
+        values["sad_all"] = metrics.sad(alpha, gt)
+    return values
+
+
+@dataclass
+class ImageResult:
+    set: str
+    name: str
+    category: str
+    pipeline: str
+    metrics: dict[str, float]
+    timings: dict[str, float]
+    error: str | None = None
+
+
+@dataclass
+class EvalRun:
+    sets: list[EvalSet]
+    pipelines: list[Pipeline]
+    results: list[ImageResult] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def evaluate(
+    sets: list[EvalSet],
+    pipelines: list[Pipeline],
+    *,
+    device: str = "cpu",
+    runtime: str = "auto",
+    on_image: Callable[[str, str], None] = lambda set_name, image_name: None,
+    on_result: Callable[..., None] | None = None,
+) -> EvalRun:
+    """Score every pipeline on every image. ``on_result(set, name, pipeline, image, gt, alpha)``
+    sees each output (the report writes its thumbnails there); ``on_image`` marks progress."""
+    run = EvalRun(sets, pipelines)
+    cache = PredictionCache(device=device, runtime=runtime)
+    start = time.perf_counter()
+    for eval_set in sets:
+        for sample in eval_set.samples:
+            image = decode_image(sample.image).frames[0].image
+            gt = load_gt(sample.gt)
+            cache.start_image(sample.image)
+            for pipeline in pipelines:
+                outcome = pipeline.run(image, sample, cache)
+                alpha = outcome.alpha
+                if alpha.shape != gt.shape:
+                    raise ValueError(f"{sample.image}: output {alpha.shape} differs from ground truth {gt.shape}")
+                if on_result is not None:
+                    on_result(eval_set.name, sample.name, pipeline.label, image, gt, alpha)
+                run.results.append(
+                    ImageResult(eval_set.name, sample.name, sample.category, pipeline.label,
+                                score(alpha, gt, eval_set.soft), outcome.timings)
+                )
+            on_image(eval_set.name, sample.name)
+    run.seconds = time.perf_counter() - start
+    return run
+
+
+def summarise(run: EvalRun) -> dict:
+    """Means per set, per category and per pipeline, plus median stage timings per pipeline."""
+    summary: dict = {"sets": {}, "pipelines": [p.label for p in run.pipelines], "seconds": run.seconds}
+    for eval_set in run.sets:
+        rows = [r for r in run.results if r.set == eval_set.name]
+        categories = sorted({r.category for r in rows})
+        entry = {"soft": eval_set.soft, "images": len(eval_set.samples), "overall": {}, "categories": {}}
+        for pipeline in summary["pipelines"]:
+            mine = [r for r in rows if r.pipeline == pipeline]
+            entry["overall"][pipeline] = _means(mine)
+            for category in categories:
+                entry["categories"].setdefault(category, {})[pipeline] = _means([r for r in mine if r.category == category])
+        summary["sets"][eval_set.name] = entry
+    summary["timings"] = {}
+    for pipeline in summary["pipelines"]:
+        stages: dict[str, list[float]] = {}
+        for r in run.results:
+            if r.pipeline == pipeline:
+                for stage, seconds in r.timings.items():
+                    stages.setdefault(stage, []).append(seconds)
+        summary["timings"][pipeline] = {stage: statistics.median(v) for stage, v in stages.items()}
+    return summary
+
+
+def _means(rows: list[ImageResult]) -> dict[str, float]:
+    if not rows:
+        return {}
+    names = rows[0].metrics.keys()
+    means = {name: float(np.mean([r.metrics[name] for r in rows])) for name in names}
+    means["count"] = len(rows)
+    return means
+
+
+def regressions(summary: dict, baseline: dict, tolerance: dict[str, float] | None = None) -> list[str]:
+    """Per set, category, pipeline and metric: where the new mean is worse than the baseline's by
+    more than the tolerance (absolute for scores in [0, 1], relative 5% for matting errors)."""
+    tolerance = tolerance or {}
+    found = []
+    for set_name, entry in summary["sets"].items():
+        old_set = baseline.get("sets", {}).get(set_name)
+        if not old_set:
+            continue
+        for category, per_pipeline in entry["categories"].items():
+            for pipeline, values in per_pipeline.items():
+                old = old_set.get("categories", {}).get(category, {}).get(pipeline)
+                if not old:
+                    continue
+                for metric, new_value in values.items():
+                    if metric == "count" or metric not in old:
+                        continue
+                    old_value = old[metric]
+                    if metric in ("sad", "mse", "grad", "conn", "sad_all"):
+                        worse = new_value > old_value * (1 + tolerance.get(metric, 0.05)) + 1e-9
+                    elif metric in LOWER_IS_BETTER:
+                        worse = new_value > old_value + tolerance.get(metric, 0.002)
+                    else:
+                        worse = new_value < old_value - tolerance.get(metric, 0.005)
+                    if worse:
+                        found.append(f"{set_name}/{category} {pipeline} {metric}: {old_value:.4f} -> {new_value:.4f}")
+    return found

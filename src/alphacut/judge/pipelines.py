@@ -1,0 +1,154 @@
+"""What ``alphacut eval --pipeline NAME[=OPTIONS]`` can run, each turning an image into alpha.
+
+- ``raw``, ``auto``, ``photo``, ``portrait``, ``product``, ``graphic``, ``pixel-art``: the model
+  plus that refinement preset; options ``model:NAME`` and any refinement setting, e.g.
+  ``photo=model:isnet-quint8,matting:cf,band:0.01``.
+- ``model=NAME``: the ``auto`` preset on a registered model (or an .onnx path).
+- ``border-fill[=tolerance:30]``: classical colour distance to the border + flood fill, no model.
+- ``grabcut[=model:NAME]``: GrabCut seeded by the model's mask.
+- ``folder=DIR``: precomputed outputs (RGBA cutouts or grey masks) named like the images, so any
+  other tool (rembg, remove.bg) is judged by the same code.
+Predictions are cached per model and image, so ten presets on one model cost one forward pass.
+"""
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+from PIL import Image
+
+from alphacut.errors import InputError
+from alphacut.judge.dataset import Sample
+from alphacut.refine.presets import PRESET_NAMES, get_preset
+
+MODEL_FREE = ("border-fill", "folder")
+
+
+@dataclass
+class Outcome:
+    alpha: np.ndarray
+    timings: dict[str, float]
+
+
+class PredictionCache:
+    """Remembers the model outputs of the current image (keyed by model and pixels) and their time."""
+
+    def __init__(self, device: str = "cpu", runtime: str = "auto"):
+        self.device, self.runtime = device, runtime
+        self._entries: dict[tuple, tuple[np.ndarray, float]] = {}
+        self._image_key: object = None
+
+    def start_image(self, key: object) -> None:
+        if key != self._image_key:
+            self._entries.clear()
+            self._image_key = key
+
+    def predictor(self, model: str) -> tuple[Callable[[Image.Image], np.ndarray], Callable[[], float]]:
+        """A predict function for ``model`` and a function returning the seconds its last call cost
+        (the original forward's time when the answer came from the cache)."""
+        from alphacut.models import load_model
+
+        session = load_model(model, device=self.device, runtime=self.runtime)
+        last = [0.0]
+
+        def predict(image: Image.Image) -> np.ndarray:
+            key = (model, image.size, hashlib.md5(image.tobytes()).hexdigest())
+            if key not in self._entries:
+                start = time.perf_counter()
+                self._entries[key] = (session.predict(image), time.perf_counter() - start)
+            probability, seconds = self._entries[key]
+            last[0] = seconds
+            return probability
+
+        return predict, lambda: last[0]
+
+
+@dataclass
+class Pipeline:
+    label: str
+    kind: str
+    options: dict = field(default_factory=dict)
+
+    def run(self, image: Image.Image, sample: Sample, cache: PredictionCache) -> Outcome:
+        if self.kind == "folder":
+            return Outcome(_precomputed(Path(self.options["dir"]), sample, image.size), {})
+        rgb = np.asarray(image.convert("RGB"))
+        if self.kind == "border-fill":
+            from alphacut.refine.border_fill import border_fill_mask
+
+            start = time.perf_counter()
+            alpha = border_fill_mask(rgb, float(self.options.get("tolerance", 30)))
+            return Outcome(alpha, {"border-fill": time.perf_counter() - start})
+        model = self.options.get("model", "isnet")
+        predict, forward_seconds = cache.predictor(model)
+        if self.kind == "grabcut":
+            from alphacut.refine.grabcut import grabcut_refine
+
+            probability = predict(image)
+            start = time.perf_counter()
+            alpha = grabcut_refine(rgb, probability)
+            return Outcome(alpha, {"predict": forward_seconds(), "grabcut": time.perf_counter() - start})
+        from alphacut.refine.refiner import refine
+
+        settings = get_preset(self.kind)
+        overrides = {k: _typed(v) for k, v in self.options.items() if k != "model"}
+        if overrides:
+            from alphacut.refine.presets import PRESETS
+
+            settings = (settings or PRESETS["photo"]).with_options(**overrides)
+        refined = refine(image, predict, settings)
+        timings = dict(refined.timings)
+        timings["predict"] = forward_seconds()  # the uncached forward's time, even on a cache hit
+        return Outcome(refined.alpha, timings)
+
+
+def parse_pipeline(text: str) -> Pipeline:
+    name, _, argument = text.partition("=")
+    name = name.strip()
+    if name == "model":
+        if not argument:
+            raise InputError("--pipeline model=NAME needs a model name")
+        return Pipeline(text, "auto", {"model": argument})
+    if name == "folder":
+        if not argument or not Path(argument).is_dir():
+            raise InputError(f"--pipeline folder=DIR: {argument or '(missing)'} is not a folder")
+        return Pipeline(text, "folder", {"dir": argument})
+    if name not in (*PRESET_NAMES, "border-fill", "grabcut"):
+        known = ", ".join((*PRESET_NAMES, "border-fill", "grabcut", "model=NAME", "folder=DIR"))
+        raise InputError(f"unknown pipeline {name!r}; use one of {known}")
+    options = {}
+    for pair in filter(None, argument.split(",")):
+        key, sep, value = pair.partition(":")
+        if not sep:
+            raise InputError(f"pipeline option {pair!r} must be key:value")
+        options[key.strip().replace("-", "_")] = value.strip()
+    return Pipeline(text, name, options)
+
+
+def _typed(value: str):
+    if value.lower() in ("true", "yes", "on"):
+        return True
+    if value.lower() in ("false", "no", "off"):
+        return False
+    if value.lower() == "none" or value == "":
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        return value
+
+
+def _precomputed(folder: Path, sample: Sample, size: tuple[int, int]) -> np.ndarray:
+    stem = Path(sample.name)
+    for candidate in (folder / stem.with_suffix(".png"), folder / stem.with_suffix(".webp"), folder / (stem.name + ".png")):
+        if candidate.exists():
+            image = Image.open(candidate)
+            alpha = image.getchannel("A") if image.mode in ("RGBA", "LA") else image.convert("L")
+            if alpha.size != size:
+                alpha = alpha.resize(size, Image.Resampling.BILINEAR)
+            return np.asarray(alpha, np.float32) / 255.0
+    raise InputError(f"{folder}: no output for {sample.name}")

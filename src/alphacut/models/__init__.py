@@ -1,0 +1,79 @@
+"""Models: a registry of specs, a store of verified files, and sessions that run them."""
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from alphacut.errors import ModelError
+from alphacut.models.registry import DEFAULT_MODEL, all_models, get_spec
+from alphacut.models.session import SalientSession, create_session
+from alphacut.models.spec import ModelSpec
+from alphacut.models.store import installed_file, is_installed
+
+__all__ = [
+    "DEFAULT_MODEL",
+    "ModelSpec",
+    "SalientSession",
+    "all_models",
+    "get_spec",
+    "is_installed",
+    "load_model",
+    "spec_for_file",
+]
+
+_sessions: dict[tuple, SalientSession] = {}
+_sessions_lock = threading.Lock()
+
+
+def looks_like_path(name: str) -> bool:
+    return name.endswith(".onnx") or "/" in name or "\\" in name
+
+
+def spec_for_file(path: Path, **overrides) -> ModelSpec:
+    """A spec for an ONNX file used directly; the input size is read from the graph when static."""
+    if not path.is_file():
+        raise ModelError(f"{path}: no such ONNX file")
+    overrides = {key: value for key, value in overrides.items() if value is not None}
+    if "input_size" not in overrides:
+        overrides["input_size"] = _static_input_size(path) or (1024, 1024)
+    return ModelSpec(name=path.stem, description=f"ONNX file {path}", file=str(path.resolve()), **overrides)
+
+
+def _static_input_size(path: Path) -> tuple[int, int] | None:
+    import onnx
+
+    try:
+        graph = onnx.load(str(path), load_external_data=False).graph
+    except Exception as exc:
+        raise ModelError(f"{path}: not a readable ONNX file ({exc})") from None
+    dims = [dim.dim_value for dim in graph.input[0].type.tensor_type.shape.dim]
+    if len(dims) == 4 and dims[2] > 0 and dims[3] > 0:
+        return dims[3], dims[2]
+    return None
+
+
+def load_model(
+    name: str | Path | ModelSpec = DEFAULT_MODEL,
+    *,
+    device: str = "cpu",
+    threads: int | None = None,
+    runtime: str = "auto",
+) -> SalientSession:
+    """Return a ready session for a registered model name, a spec, or a path to an ONNX file.
+
+    Sessions are cached: loading the same model twice returns the same object, so calling
+    :func:`alphacut.remove` in a loop never reloads weights.
+    """
+    if isinstance(name, ModelSpec):
+        spec = name
+    elif isinstance(name, Path) or looks_like_path(str(name)):
+        spec = spec_for_file(Path(name))
+    else:
+        spec = get_spec(str(name))
+    key = (spec, device, threads, runtime)
+    with _sessions_lock:
+        session = _sessions.get(key)
+        if session is None:
+            session = create_session(spec, installed_file(spec), device=device, threads=threads, runtime=runtime)
+            _sessions[key] = session
+        return session

@@ -1,0 +1,78 @@
+"""A loaded model: prepares an image exactly as the model was trained and returns alpha."""
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from alphacut.models.runtimes import Runtime, open_runtime
+from alphacut.models.spec import ModelSpec
+
+RESIZE_FILTERS = {
+    "bilinear": Image.Resampling.BILINEAR,
+    "bicubic": Image.Resampling.BICUBIC,
+    "lanczos": Image.Resampling.LANCZOS,
+    "nearest": Image.Resampling.NEAREST,
+}
+
+
+class SalientSession:
+    """Salient-object segmentation (ISNet, U2Net and alike): one image in, one alpha map out.
+
+    Preprocessing is data from the :class:`ModelSpec`: resize to ``input_size`` with
+    ``resize_filter``, ``(x * scale - mean) / std`` per channel, NCHW. The output is turned into
+    alpha by ``activation`` and resized bilinearly back to the image size.
+    """
+
+    def __init__(self, spec: ModelSpec, path: Path, runtime: Runtime):
+        self.spec = spec
+        self.path = path
+        self.runtime = runtime
+        # (x * scale - mean) / std folded into one multiply-subtract per channel
+        std = np.asarray(spec.std, np.float32)
+        self._gain = (np.float32(spec.scale) / std).reshape(3, 1, 1)
+        self._offset = (np.asarray(spec.mean, np.float32) / std).reshape(3, 1, 1)
+        self._lock = threading.Lock()  # OpenVINO infer requests are not re-entrant
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    def preprocess(self, image: Image.Image) -> np.ndarray:
+        rgb = image if image.mode == "RGB" else image.convert("RGB")
+        resized = rgb.resize(self.spec.input_size, RESIZE_FILTERS[self.spec.resize_filter])
+        planes = np.asarray(resized).transpose(2, 0, 1)
+        batch = np.empty((1, *planes.shape), np.float32)
+        np.multiply(planes, self._gain, out=batch[0])
+        batch[0] -= self._offset
+        return batch
+
+    def postprocess(self, raw: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+        logits = np.asarray(raw, dtype=np.float32).reshape(raw.shape[-2:])
+        if self.spec.activation == "sigmoid":
+            with np.errstate(over="ignore"):  # exp(-logit) overflows to inf for logit < -88: alpha 0
+                logits = 1.0 / (1.0 + np.exp(-logits))
+        elif self.spec.activation == "minmax":
+            low, high = float(logits.min()), float(logits.max())
+            logits = (logits - low) / (high - low) if high > low else np.zeros_like(logits)
+        probability = Image.fromarray(np.clip(logits, 0.0, 1.0), "F")
+        if probability.size != size:
+            probability = probability.resize(size, Image.Resampling.BILINEAR)
+        return np.clip(np.asarray(probability, dtype=np.float32), 0.0, 1.0)
+
+    def predict(self, image: Image.Image) -> np.ndarray:
+        """Alpha in [0, 1] (float32, H x W) for an RGB or RGBA PIL image."""
+        batch = self.preprocess(image)
+        with self._lock:
+            raw = self.runtime.run(batch)
+        return self.postprocess(raw, image.size)
+
+
+SESSION_FAMILIES: dict[str, type[SalientSession]] = {"salient": SalientSession}
+
+
+def create_session(spec: ModelSpec, path: Path, *, device: str, threads: int | None, runtime: str) -> SalientSession:
+    engine = open_runtime(path, output=spec.output, device=device, threads=threads, runtime=runtime)
+    return SESSION_FAMILIES[spec.family](spec, path, engine)

@@ -1,0 +1,102 @@
+"""Runs the refinement stages in order on one image: predict -> gaps -> trimap + matting ->
+main subject -> threshold -> decontaminate."""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+from PIL import Image
+
+from alphacut.refine.border_fill import border_fill_mask, border_is_flat
+from alphacut.refine.foreground import decontaminate
+from alphacut.refine.gaps import background_colour_gaps, enclosed_regions
+from alphacut.refine.main_subject import keep_main_subject
+from alphacut.refine.matting import matte
+from alphacut.refine.pixel_art import block_majority, looks_like_pixel_art, native_art, upscale_nearest
+from alphacut.refine.presets import PRESETS, RefineSettings
+from alphacut.refine.trimap import BACKGROUND, trimap_from_probability
+
+Predict = Callable[[Image.Image], np.ndarray]
+#: Colour distance (0-255 RGB) within which a pixel joins a flat background's flood fill.
+FLAT_TOLERANCE = 24.0
+
+
+@dataclass
+class Refined:
+    alpha: np.ndarray  # float32 in [0, 1]
+    rgb: np.ndarray  # uint8 colours for the cutout (decontaminated where alpha is soft)
+    probability: np.ndarray  # the model's output, for evaluation and debugging
+    settings: RefineSettings
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def settings_for(rgb: np.ndarray, settings: RefineSettings | None) -> RefineSettings:
+    if settings is not None:
+        return settings
+    if looks_like_pixel_art(rgb):
+        return PRESETS["pixel-art"]
+    return PRESETS["graphic"] if border_is_flat(rgb) else PRESETS["photo"]
+
+
+def predict_pixel_art(predict: Predict, rgb: np.ndarray, target: int) -> np.ndarray:
+    """Probability per screen pixel, decided once per art pixel on a nearest-neighbour upscale."""
+    native, block = native_art(rgb)
+    upscaled, factor = upscale_nearest(Image.fromarray(native), target)
+    probability = block_majority(predict(upscaled), factor)
+    if block > 1:
+        probability = np.repeat(np.repeat(probability, block, axis=0), block, axis=1)
+    return probability.astype(np.float32)
+
+
+def refine(image: Image.Image, predict: Predict, settings: RefineSettings | None = None, *, model_side: int = 1024) -> Refined:
+    """Alpha and cutout colours for ``image`` (RGB or RGBA) with ``settings`` (``None`` = auto)."""
+    timings: dict[str, float] = {}
+    clock = time.perf_counter()
+
+    def lap(stage: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        timings[stage] = timings.get(stage, 0.0) + now - clock
+        clock = now
+
+    rgb = np.asarray(image.convert("RGB"))
+    chosen = settings_for(rgb, settings)
+    if chosen.pixel_art:
+        probability = predict_pixel_art(predict, rgb, model_side)
+    else:
+        probability = predict(image)
+    lap("predict")
+    alpha = probability.astype(np.float32)
+    if chosen.flat_background and border_is_flat(rgb):
+        alpha = np.maximum(alpha, border_fill_mask(rgb, FLAT_TOLERANCE))
+        lap("flat_background")
+    gaps = np.zeros(alpha.shape, bool)
+    if chosen.gaps:
+        gaps = enclosed_regions(alpha >= 0.5) | background_colour_gaps(rgb, alpha)
+        alpha[gaps] = 0.0
+        lap("gaps")
+    if chosen.matting != "none" and chosen.threshold is None:
+        trimap = trimap_from_probability(alpha, width=_band(alpha.shape, chosen.band), low=chosen.low, high=chosen.high)
+        alpha = matte(rgb, alpha, trimap, method=chosen.matting)
+        lap("matting")
+    if chosen.main_subject:
+        alpha = keep_main_subject(rgb, alpha)
+        lap("main_subject")
+    if chosen.threshold is not None:
+        alpha = (alpha >= chosen.threshold).astype(np.float32)
+    colours = rgb
+    if chosen.decontaminate and chosen.threshold is None:
+        colours = decontaminate(rgb, alpha)
+        lap("decontaminate")
+    return Refined(alpha=alpha, rgb=colours, probability=probability, settings=chosen, timings=timings)
+
+
+def _band(shape: tuple[int, int], fraction: float) -> int:
+    from alphacut.refine.trimap import band_width
+
+    return band_width(shape, fraction)
+
+
+__all__ = ["BACKGROUND", "Refined", "refine", "settings_for"]

@@ -1,0 +1,85 @@
+"""``alphacut models``: list, add, use and remove models from the command line."""
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+
+def stderr_lines(result) -> list[str]:
+    return [line for line in result.stderr.decode().splitlines() if line.strip()]
+
+
+def test_list_shows_the_builtin_models(alphacut_cli):
+    result = alphacut_cli("models", "list")
+    assert result.returncode == 0, result.stderr
+    text = result.stdout.decode()
+    assert "isnet (default)" in text and "isnet-quint8" in text
+    assert "not installed" in text
+
+
+def test_add_use_and_remove_a_user_model(alphacut_cli, tiny_model, tmp_path, alphacut_home):
+    added = alphacut_cli("models", "add", "tiny-cli", str(tiny_model))
+    assert added.returncode == 0, added.stderr
+    stored = alphacut_home / "models" / "tiny-cli" / "model.onnx"
+    assert stored.read_bytes() == tiny_model.read_bytes()
+
+    listed = alphacut_cli("models", "list").stdout.decode()
+    row = next(line for line in listed.splitlines() if "tiny-cli" in line)
+    assert "installed" in row and "not installed" not in row and "32x32" in row
+
+    image = tmp_path / "in.png"
+    picture = Image.new("RGB", (40, 40))
+    picture.paste((255, 255, 255), (10, 10, 30, 30))
+    picture.save(image)
+    used = alphacut_cli("remove", str(image), "-o", str(tmp_path / "out.png"), "--model", "tiny-cli", "-q")
+    assert used.returncode == 0, used.stderr
+    alpha = np.asarray(Image.open(tmp_path / "out.png").getchannel("A"))
+    assert alpha[20, 20] >= 250 and alpha[2, 2] <= 10
+
+    removed = alphacut_cli("models", "remove", "tiny-cli")
+    assert removed.returncode == 0, removed.stderr
+    assert not stored.parent.exists()
+    assert "tiny-cli" not in alphacut_cli("models", "list").stdout.decode()
+    gone = alphacut_cli("remove", str(image), "-o", str(tmp_path / "again.png"), "--model", "tiny-cli")
+    assert gone.returncode == 4 and "unknown model 'tiny-cli'" in gone.stderr.decode()
+
+
+def test_add_with_options_and_bad_options(alphacut_cli, tiny_model, alphacut_home):
+    import json
+
+    ok = alphacut_cli("models", "add", "tuned", str(tiny_model), "--input-size", "64", "--mean", "0.485,0.456,0.406",
+                      "--std", "0.229,0.224,0.225", "--activation", "sigmoid", "--resize-filter", "bicubic")
+    assert ok.returncode == 0, ok.stderr
+    record = json.loads((alphacut_home / "registry.json").read_text())["tuned"]
+    assert record["input_size"] == [64, 64] and record["activation"] == "sigmoid"
+    assert record["mean"] == [0.485, 0.456, 0.406] and record["resize_filter"] == "bicubic"
+    assert record["sha256"] == hashlib.sha256(tiny_model.read_bytes()).hexdigest()
+
+    bad = alphacut_cli("models", "add", "bad", str(tiny_model), "--mean", "1,2")
+    assert bad.returncode == 4 and "--mean" in bad.stderr.decode()
+    builtin = alphacut_cli("models", "add", "isnet", str(tiny_model))
+    assert builtin.returncode == 4 and "built-in" in builtin.stderr.decode()
+    assert not (alphacut_home / "models" / "isnet").exists()
+
+
+def test_remove_an_unknown_model(alphacut_cli):
+    result = alphacut_cli("models", "remove", "nothing-here")
+    assert result.returncode == 4
+    assert len(stderr_lines(result)) == 1 and "unknown model" in result.stderr.decode()
+
+
+def test_install_from_a_tarball_with_other_weights_is_refused(alphacut_cli, make_npm_tarball, tiny_fp16_model, alphacut_home):
+    tarball = make_npm_tarball({"/models/medium": tiny_fp16_model.read_bytes()})
+    result = alphacut_cli("models", "install", "isnet", "--from-tarball", str(tarball))
+    assert result.returncode == 4
+    errors = [line for line in stderr_lines(result) if line.startswith("alphacut: error:")]
+    assert len(errors) == 1 and "refusing to install" in errors[0]
+    assert not (alphacut_home / "models" / "isnet").exists()
+
+
+def test_install_from_a_missing_tarball(alphacut_cli, tmp_path):
+    result = alphacut_cli("models", "install", "--from-tarball", str(tmp_path / "nope.tgz"))
+    assert result.returncode == 4 and "no such tarball" in result.stderr.decode()

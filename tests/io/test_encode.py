@@ -1,0 +1,207 @@
+"""encode_frames and write_atomic: exact alpha, animations, and no half-written files."""
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+from alphacut.errors import OutputError
+from alphacut.io import encode as encode_module
+from alphacut.io.encode import encode_frames, format_for_path, normalise_format, write_atomic
+
+
+def cutout_like(size=(24, 16), seed=0) -> Image.Image:
+    """RGBA with every alpha value 0..255 present and arbitrary colours."""
+    rng = np.random.default_rng(seed)
+    pixels = rng.integers(0, 256, (size[1], size[0], 4), dtype=np.uint8)
+    pixels[..., 3].flat[:256] = np.arange(256, dtype=np.uint8)
+    return Image.fromarray(pixels)
+
+
+def reopen(data: bytes) -> Image.Image:
+    image = Image.open(io.BytesIO(data))
+    image.load()
+    return image
+
+
+@pytest.mark.parametrize("fmt", ["png", "webp", "PNG", ".webp", "tiff"])
+def test_alpha_survives_exactly(fmt):
+    image = cutout_like()
+    back = np.asarray(reopen(encode_frames([image], fmt)).convert("RGBA"))
+    source = np.asarray(image)
+    assert np.array_equal(back[..., 3], source[..., 3])
+    visible = source[..., 3] > 0  # lossless WebP may rewrite the colour of invisible pixels only
+    assert np.array_equal(back[..., :3][visible], source[..., :3][visible])
+
+
+def test_png_keeps_invisible_colours_too():
+    image = cutout_like()
+    assert np.array_equal(np.asarray(reopen(encode_frames([image], "png"))), np.asarray(image))
+
+
+def test_jpeg_refuses_rgba():
+    with pytest.raises(OutputError, match="JPEG"):
+        encode_frames([cutout_like()], "jpg")
+
+
+def test_jpeg_refuses_grey_with_alpha():
+    with pytest.raises(OutputError):
+        encode_frames([Image.new("LA", (4, 4))], "jpeg")
+
+
+@pytest.mark.parametrize("mode", ["RGB", "L"])
+def test_jpeg_writes_rgb_and_masks(mode):
+    back = reopen(encode_frames([Image.new(mode, (8, 8), 200 if mode == "L" else (200, 10, 10))], "jpg"))
+    assert back.format == "JPEG" and back.mode == mode and back.size == (8, 8)
+
+
+def test_unknown_format_is_an_output_error():
+    with pytest.raises(OutputError, match="bmp"):
+        encode_frames([Image.new("RGB", (2, 2))], "bmp")
+    assert normalise_format("JPG") == "JPEG" and normalise_format("tif") == "TIFF"
+
+
+def animation(count=3) -> list[Image.Image]:
+    """Distinct frames (encoders merge identical ones), each a round subject on transparency.
+
+    Round, not rectangular: libwebp crops each frame to its visible rectangle and, when that
+    rectangle is fully opaque in every frame, omits the file's alpha flag (Pillow then reads
+    the animation as RGB). Real cutouts are never exact opaque rectangles.
+    """
+    frames = []
+    for index in range(count):
+        frame = Image.new("RGBA", (16, 12), (0, 0, 0, 0))
+        ImageDraw.Draw(frame).ellipse((index * 4, 2, index * 4 + 6, 10), fill=(255, 40 * index, 0, 255))
+        frames.append(frame)
+    return frames
+
+
+@pytest.mark.parametrize("fmt", ["png", "webp", "gif"])
+def test_animation_round_trips_frames_and_durations(fmt):
+    frames = animation(3)
+    data = encode_frames(frames, fmt, durations=[100, 200, 300], loop=0)
+    back = Image.open(io.BytesIO(data))
+    assert back.format == fmt.upper()
+    assert getattr(back, "n_frames", 1) == 3
+    durations = []
+    for index in range(3):
+        back.seek(index)
+        back.load()
+        durations.append(round(back.info["duration"]))
+        alpha = np.asarray(back.convert("RGBA"))[..., 3]
+        assert alpha[0, 0] == 0  # transparent background survives (GIF: on/off)
+        assert alpha[6, index * 4 + 3] == 255
+    assert durations == [100, 200, 300]
+    assert back.info.get("loop") == 0
+
+
+def test_missing_durations_are_filled_from_known_ones():
+    data = encode_frames(animation(3), "png", durations=[None, 120, None])
+    back = Image.open(io.BytesIO(data))
+    seen = []
+    for index in range(3):
+        back.seek(index)
+        seen.append(round(back.info["duration"]))
+    assert seen == [120, 120, 120]
+
+
+def test_gif_alpha_is_on_off_at_128():
+    image = Image.new("RGBA", (4, 1), (255, 0, 0, 0))
+    for x, a in enumerate([0, 127, 128, 255]):
+        image.putpixel((x, 0), (255, 0, 0, a))
+    alpha = np.asarray(reopen(encode_frames([image], "gif")).convert("RGBA"))[0, :, 3]
+    assert alpha.tolist() == [0, 0, 255, 255]
+
+
+def test_jpeg_cannot_hold_an_animation():
+    frames = [Image.new("RGB", (4, 4), (i * 50, 0, 0)) for i in range(2)]
+    with pytest.raises(OutputError, match="animation"):
+        encode_frames(frames, "jpg")
+
+
+@pytest.mark.parametrize(
+    "name, fmt",
+    [("a.png", "PNG"), ("a.PNG", "PNG"), ("a.jpeg", "JPEG"), ("a.jpg", "JPEG"), ("x/a.webp", "WEBP"),
+     ("a.gif", "GIF"), ("a.tif", "TIFF")],
+)
+def test_format_for_path(name, fmt):
+    assert format_for_path(name) == fmt
+
+
+@pytest.mark.parametrize("name", ["a.bmp", "a", "a.png.bak"])
+def test_format_for_unknown_extension_is_an_output_error(name):
+    with pytest.raises(OutputError, match="unknown output extension"):
+        format_for_path(name)
+
+
+# --- write_atomic ------------------------------------------------------------------------------
+
+def leftovers(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if p.name.endswith(".part"))
+
+
+def test_write_atomic_writes_creates_parents_and_normal_permissions(tmp_path):
+    target = tmp_path / "deep" / "er" / "out.png"
+    write_atomic(target, b"data")
+    assert target.read_bytes() == b"data"
+    assert leftovers(target.parent) == []
+    umask = os.umask(0)
+    os.umask(umask)
+    assert target.stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+def test_write_atomic_never_touches_the_process_umask(tmp_path, monkeypatch):
+    # the batch writes from several threads; a umask briefly 0 would leak into their mkdirs
+    def forbidden(mask):
+        raise AssertionError(f"os.umask({mask:o}) called while writing")
+
+    umask = os.umask(0o022)
+    os.umask(umask)
+    monkeypatch.setattr(encode_module.os, "umask", forbidden)
+    write_atomic(tmp_path / "a" / "out.png", b"data")
+    assert (tmp_path / "a" / "out.png").stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+def test_write_atomic_replaces_an_existing_file(tmp_path):
+    target = tmp_path / "out.png"
+    target.write_bytes(b"old")
+    write_atomic(str(target), b"new contents")
+    assert target.read_bytes() == b"new contents"
+
+
+def test_write_atomic_failure_on_rename_leaves_no_part_and_the_old_file(tmp_path, monkeypatch):
+    target = tmp_path / "out.png"
+    target.write_bytes(b"old")
+
+    def fail(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(encode_module.os, "replace", fail)
+    with pytest.raises(OSError):
+        write_atomic(target, b"new" * 1000)
+    assert target.read_bytes() == b"old"
+    assert leftovers(tmp_path) == []
+
+
+def test_write_atomic_failure_while_writing_leaves_nothing(tmp_path):
+    target = tmp_path / "out.png"
+    with pytest.raises(TypeError):
+        write_atomic(target, "not bytes")  # type: ignore[arg-type]
+    assert not target.exists()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_write_atomic_interrupted_leaves_nothing(tmp_path, monkeypatch):
+    target = tmp_path / "out.png"
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(encode_module.os, "chmod", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        write_atomic(target, b"data")
+    assert list(tmp_path.iterdir()) == []
