@@ -36,6 +36,11 @@ def remove(
     bg_fit: str = "fill",
     crop: bool = False,
     margin: int = 0,
+    preset: str = "auto",
+    threshold: float | None = None,
+    keep_soft: bool = False,
+    main_subject: bool = False,
+    decontaminate: bool | None = None,
     format: str = "png",
     device: str = "cpu",
     runtime: str = "auto",
@@ -55,6 +60,11 @@ def remove(
     mask, bg, bg_image, bg_fit, crop, margin
         The output: the grey mask alone; the subject on a colour (``"white"``, ``"#rrggbb"``,
         ``(r, g, b)``) or an image (``fill``, ``fit`` or ``stretch``); cropped to the subject.
+    preset, threshold, keep_soft, main_subject, decontaminate
+        Refinement: ``auto`` (default: ``pixel-art`` for sprites, ``graphic`` on flat synthetic
+        backgrounds, else ``photo``), ``photo``, ``portrait``, ``product``, ``graphic``,
+        ``pixel-art`` or ``raw`` (the model's mask only); binarise at ``threshold`` or force soft
+        alpha with ``keep_soft``; keep only the dominant subject; edge colour decontamination.
     """
     session = model if isinstance(model, SalientSession) else load_model(model, device=device, runtime=runtime)
     options = RemoveOptions(
@@ -64,6 +74,11 @@ def remove(
         bg_fit=bg_fit,
         crop=crop,
         margin=margin,
+        preset=preset,
+        threshold=threshold,
+        keep_soft=keep_soft,
+        main_subject=main_subject,
+        decontaminate=decontaminate,
     )
     if isinstance(image, np.ndarray):
         source: object = _array_to_image(image)

@@ -1,8 +1,9 @@
-"""The remove pipeline: predict -> alpha -> compose, for every frame of a decoded image."""
+"""The remove pipeline: predict -> refine -> compose, for every frame of a decoded image."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 from PIL import Image
 
 from alphacut.compose.background import Color, on_color, on_image
@@ -11,12 +12,19 @@ from alphacut.compose.cutout import cutout, mask_image
 from alphacut.io.decode import DecodedImage
 from alphacut.models.session import SalientSession
 from alphacut.refine.alpha import alpha_to_uint8, apply_source_alpha
+from alphacut.refine.presets import DEFAULT_PRESET, RefineSettings, get_preset
+from alphacut.refine.refiner import refine, settings_for
 
 
 @dataclass(frozen=True)
 class RemoveOptions:
-    """What to make of the alpha: a cutout (default), the mask alone, or the subject on a new
-    background; optionally cropped to the subject with a margin in pixels."""
+    """What to make of the image: a cutout (default), the mask alone, or the subject on a new
+    background; optionally cropped to the subject with a margin in pixels.
+
+    ``preset`` names the refinement (``auto`` decides per image); ``threshold`` binarises alpha,
+    ``keep_soft`` keeps soft alpha even in presets that binarise; ``main_subject`` drops bystanders;
+    ``decontaminate`` (default on) removes the old background's colour from soft edges.
+    """
 
     mask: bool = False
     bg_color: Color | None = None
@@ -24,6 +32,12 @@ class RemoveOptions:
     bg_fit: str = "fill"
     crop: bool = False
     margin: int = 0
+    preset: str = DEFAULT_PRESET
+    threshold: float | None = None
+    keep_soft: bool = False
+    main_subject: bool = False
+    decontaminate: bool | None = None
+    matting: str | None = None
 
     @property
     def has_transparency(self) -> bool:
@@ -33,6 +47,24 @@ class RemoveOptions:
             return self.bg_color[3] < 255
         return self.bg_image is None or self.bg_fit == "fit"
 
+    def settings(self, rgb: np.ndarray) -> RefineSettings:
+        """The refinement for one image: the preset (auto: chosen from the image) plus overrides."""
+        chosen = settings_for(rgb, get_preset(self.preset))
+        overrides: dict = {}
+        if self.keep_soft:
+            overrides["threshold"] = None
+        if self.threshold is not None:
+            overrides["threshold"] = self.threshold
+        if self.main_subject:
+            overrides["main_subject"] = True
+        if self.decontaminate is not None:
+            overrides["decontaminate"] = self.decontaminate
+        if self.matting is not None:
+            overrides["matting"] = self.matting
+        if self.keep_soft and chosen.matting == "none" and "matting" not in overrides and not chosen.pixel_art:
+            overrides["matting"] = "guided"
+        return chosen.with_options(**overrides) if overrides else chosen
+
 
 class Remover:
     """Applies a session and :class:`RemoveOptions` to images; safe to share across threads."""
@@ -40,17 +72,26 @@ class Remover:
     def __init__(self, session: SalientSession, options: RemoveOptions | None = None):
         self.session = session
         self.options = options or RemoveOptions()
+        get_preset(self.options.preset)  # an unknown preset fails here, before any work
 
-    def alpha(self, image: Image.Image):
-        return alpha_to_uint8(apply_source_alpha(self.session.predict(image), image))
+    def refine(self, image: Image.Image) -> tuple[np.ndarray, Image.Image]:
+        """uint8 alpha and the colours to show (decontaminated at soft edges) for one frame."""
+        settings = self.options.settings(np.asarray(image.convert("RGB")))
+        refined = refine(image, self.session.predict, settings, model_side=max(self.session.spec.input_size))
+        alpha = alpha_to_uint8(apply_source_alpha(refined.alpha, image))
+        colours = Image.fromarray(refined.rgb) if refined.rgb is not None else image
+        return alpha, colours
+
+    def alpha(self, image: Image.Image) -> np.ndarray:
+        return self.refine(image)[0]
 
     def process(self, decoded: DecodedImage) -> list[Image.Image]:
         """Every frame's result; an animation is cropped to one box so its frames stay aligned."""
-        alphas = [self.alpha(frame.image) for frame in decoded.frames]
-        box = union_box([crop_box(a, self.options.margin) for a in alphas]) if self.options.crop else None
-        return [self.compose(frame.image, alpha, box) for frame, alpha in zip(decoded.frames, alphas)]
+        refined = [self.refine(frame.image) for frame in decoded.frames]
+        box = union_box([crop_box(a, self.options.margin) for a, _ in refined]) if self.options.crop else None
+        return [self.compose(colours, alpha, box) for alpha, colours in refined]
 
-    def compose(self, image: Image.Image, alpha, box=None) -> Image.Image:
+    def compose(self, image: Image.Image, alpha: np.ndarray, box=None) -> Image.Image:
         options = self.options
         if options.mask:
             result = mask_image(alpha)

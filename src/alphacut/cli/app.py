@@ -34,9 +34,10 @@ def _root(
     """Offline background removal with soft alpha."""
 
 
-from alphacut.cli import models_cmd, remove_cmd  # noqa: E402  (commands register on `app`)
+from alphacut.cli import eval_cmd, models_cmd, remove_cmd  # noqa: E402  (commands register on `app`)
 
 app.command("remove", no_args_is_help=True)(remove_cmd.remove)
+app.command("eval", no_args_is_help=True)(eval_cmd.evaluate)
 app.add_typer(models_cmd.models_app, name="models")
 
 

@@ -36,6 +36,12 @@ def remove(
     bg_fit: Fit = typer.Option(Fit.fill, "--bg-fit", help="How --bg-image covers the frame."),
     crop: bool = typer.Option(False, "--crop", help="Crop to the subject's bounding box."),
     margin: int = typer.Option(0, "--margin", min=0, help="Pixels kept around the subject with --crop."),
+    preset: str = typer.Option("auto", "-p", "--preset", help="auto, photo, portrait, product, graphic, pixel-art or raw."),
+    threshold: Optional[float] = typer.Option(None, "--threshold", min=0.0, max=1.0, help="Binary alpha: opaque where alpha >= T."),
+    keep_soft: bool = typer.Option(False, "--keep-soft", help="Soft alpha even where the preset binarises."),
+    main_subject: bool = typer.Option(False, "--main-subject", help="Keep the dominant subject, drop bystanders."),
+    decontaminate: Optional[bool] = typer.Option(None, "--decontaminate/--no-decontaminate", help="Remove background colour from soft edges (preset default)."),
+    matting: Optional[str] = typer.Option(None, "--matting", help="Edge matting: guided, cf or none (preset default)."),
     fmt: Optional[str] = typer.Option(None, "-f", "--format", help="png (default), webp, jpg, gif or tiff."),
     skip_existing: bool = typer.Option(False, "--skip-existing", help="Skip inputs whose output exists (resume a run)."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace existing outputs."),
@@ -57,6 +63,10 @@ def remove(
 
     if overwrite and skip_existing:
         raise OutputError("--overwrite and --skip-existing exclude each other")
+    if keep_soft and threshold is not None:
+        raise OutputError("--keep-soft and --threshold exclude each other")
+    if matting is not None and matting not in ("guided", "cf", "none"):
+        raise OutputError(f"--matting must be guided, cf or none, not {matting!r}")
     out_fmt = normalise_format(fmt) if fmt else None
     options = RemoveOptions(
         mask=mask,
@@ -65,6 +75,12 @@ def remove(
         bg_fit=bg_fit.value,
         crop=crop,
         margin=margin,
+        preset=preset,
+        threshold=threshold,
+        keep_soft=keep_soft,
+        main_subject=main_subject,
+        decontaminate=decontaminate,
+        matting=matting,
     )
     plan = plan_jobs(inputs, output, out_fmt, mask=mask)
     jobs, skipped, refused = check_targets(plan.jobs, overwrite=overwrite, skip_existing=skip_existing)
