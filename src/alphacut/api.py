@@ -41,6 +41,7 @@ def remove(
     keep_soft: bool = False,
     main_subject: bool = False,
     decontaminate: bool | None = None,
+    tta: int | None = None,
     format: str = "png",
     device: str = "cpu",
     runtime: str = "auto",
@@ -79,6 +80,7 @@ def remove(
         keep_soft=keep_soft,
         main_subject=main_subject,
         decontaminate=decontaminate,
+        tta=tta,
     )
     if isinstance(image, np.ndarray):
         source: object = _array_to_image(image)

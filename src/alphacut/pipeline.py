@@ -23,7 +23,8 @@ class RemoveOptions:
 
     ``preset`` names the refinement (``auto`` decides per image); ``threshold`` binarises alpha,
     ``keep_soft`` keeps soft alpha even in presets that binarise; ``main_subject`` drops bystanders;
-    ``decontaminate`` (default on) removes the old background's colour from soft edges.
+    ``decontaminate`` (default on) removes the old background's colour from soft edges; ``tta``
+    averages the model over 1, 2 or 4 input variants (more model runs, steadier masks).
     """
 
     mask: bool = False
@@ -38,6 +39,7 @@ class RemoveOptions:
     main_subject: bool = False
     decontaminate: bool | None = None
     matting: str | None = None
+    tta: int | None = None
 
     @property
     def has_transparency(self) -> bool:
@@ -61,6 +63,8 @@ class RemoveOptions:
             overrides["decontaminate"] = self.decontaminate
         if self.matting is not None:
             overrides["matting"] = self.matting
+        if self.tta is not None:
+            overrides["tta"] = self.tta
         if self.keep_soft and chosen.matting == "none" and "matting" not in overrides and not chosen.pixel_art:
             overrides["matting"] = "guided"
         return chosen.with_options(**overrides) if overrides else chosen

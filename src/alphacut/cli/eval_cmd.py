@@ -22,9 +22,6 @@ def evaluate(
 ) -> None:
     """Evaluate pipelines on data with ground truth: IoU, MAE, F-measures, S/E-measure, boundary F,
     and SAD/MSE/Grad/Conn on matting sets, per category; gallery sorted worst first."""
-    from rich.console import Console
-    from rich.table import Table
-
     from alphacut.cli.progress import BatchProgress
     from alphacut.errors import InputError
     from alphacut.judge.dataset import load_set
@@ -52,8 +49,17 @@ def evaluate(
     summary = summarise(run)
     found = regressions(summary, json.loads(baseline.read_text())) if baseline else []
     index = write_report(out, summary, run.results, regressions=found, compare=pair)  # type: ignore[arg-type]
-    if quiet:
-        return
+    if not quiet:
+        _print_summary(summary, found, index, out / "results.json")
+    if found:  # with or without -q: a regression fails the run
+        sys.exit(1)
+
+
+def _print_summary(summary: dict, found: list[str], index: Path, results: Path) -> None:
+    """Overall table per set, the regressions and where the report is, on stderr."""
+    from rich.console import Console
+    from rich.table import Table
+
     console = Console(stderr=True)
     for set_name, entry in summary["sets"].items():
         metrics = [m for m in next(iter(entry["overall"].values())) if m != "count"]
@@ -66,6 +72,4 @@ def evaluate(
         console.print(table)
     for line in found:
         console.print(f"[red]regression[/red] {line}", highlight=False)
-    console.print(f"report: {index}  data: {out / 'results.json'}", highlight=False)
-    if found:
-        sys.exit(1)
+    console.print(f"report: {index}  data: {results}", highlight=False)

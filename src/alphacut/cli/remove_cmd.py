@@ -42,6 +42,7 @@ def remove(
     main_subject: bool = typer.Option(False, "--main-subject", help="Keep the dominant subject, drop bystanders."),
     decontaminate: Optional[bool] = typer.Option(None, "--decontaminate/--no-decontaminate", help="Remove background colour from soft edges (preset default)."),
     matting: Optional[str] = typer.Option(None, "--matting", help="Edge matting: guided, cf or none (preset default)."),
+    tta: Optional[int] = typer.Option(None, "--tta", help="Average the model over 1, 2 (mirror) or 4 input variants."),
     fmt: Optional[str] = typer.Option(None, "-f", "--format", help="png (default), webp, jpg, gif or tiff."),
     skip_existing: bool = typer.Option(False, "--skip-existing", help="Skip inputs whose output exists (resume a run)."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace existing outputs."),
@@ -65,6 +66,8 @@ def remove(
         raise OutputError("--overwrite and --skip-existing exclude each other")
     if keep_soft and threshold is not None:
         raise OutputError("--keep-soft and --threshold exclude each other")
+    if tta is not None and tta not in (1, 2, 4):
+        raise OutputError(f"--tta must be 1, 2 or 4, not {tta}")
     if matting is not None and matting not in ("guided", "cf", "none"):
         raise OutputError(f"--matting must be guided, cf or none, not {matting!r}")
     out_fmt = normalise_format(fmt) if fmt else None
@@ -81,6 +84,7 @@ def remove(
         main_subject=main_subject,
         decontaminate=decontaminate,
         matting=matting,
+        tta=tta,
     )
     plan = plan_jobs(inputs, output, out_fmt, mask=mask)
     jobs, skipped, refused = check_targets(plan.jobs, overwrite=overwrite, skip_existing=skip_existing)

@@ -24,6 +24,7 @@ class Sample:
     image: Path
     gt: Path
     category: str
+    set_name: str = ""
 
 
 @dataclass
@@ -56,7 +57,7 @@ def load_set(root: Path, limit: int | None = None) -> EvalSet:
             categories.get(str(relative)) or categories.get(path.name)
             or (relative.parts[0] if len(relative.parts) > 1 else root.name)
         )
-        samples.append(Sample(str(relative), path, gt, category))
+        samples.append(Sample(str(relative), path, gt, category, root.name))
     if not samples:
         raise InputError(f"{root}: no image in images/ has a ground truth in gt/")
     if limit:
@@ -80,7 +81,7 @@ def _is_soft(gts: list[Path]) -> bool:
     checked = gts[:: max(1, len(gts) // 20)]
     soft = 0
     for path in checked:
-        values = np.asarray(Image.open(path).convert("L"))
-        if ((values > 0) & (values < 255)).mean() > 0.001:
+        values = load_gt(path)  # the alpha of a cutout, as scored; not its colours
+        if ((values > 0) & (values < 1)).mean() > 0.001:
             soft += 1
     return soft >= max(1, len(checked) // 5)

@@ -7,14 +7,15 @@
 - ``border-fill[=tolerance:30]``: classical colour distance to the border + flood fill, no model.
 - ``grabcut[=model:NAME]``: GrabCut seeded by the model's mask.
 - ``folder=DIR``: precomputed outputs (RGBA cutouts or grey masks) named like the images, so any
-  other tool (rembg, remove.bg) is judged by the same code.
+  other tool (rembg, remove.bg) is judged by the same code; ``{set}`` in DIR stands for the name
+  of the set being scored (``folder=runs/{set}/rembg``).
 Predictions are cached per model and image, so ten presets on one model cost one forward pass.
 """
 from __future__ import annotations
 
 import hashlib
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Callable
 
@@ -23,7 +24,7 @@ from PIL import Image
 
 from alphacut.errors import InputError
 from alphacut.judge.dataset import Sample
-from alphacut.refine.presets import PRESET_NAMES, get_preset
+from alphacut.refine.presets import PRESET_NAMES, RefineSettings, get_preset
 
 MODEL_FREE = ("border-fill", "folder")
 
@@ -75,7 +76,8 @@ class Pipeline:
 
     def run(self, image: Image.Image, sample: Sample, cache: PredictionCache) -> Outcome:
         if self.kind == "folder":
-            return Outcome(_precomputed(Path(self.options["dir"]), sample, image.size), {})
+            folder = Path(self.options["dir"].replace("{set}", sample.set_name))
+            return Outcome(_precomputed(folder, sample, image.size), {})
         rgb = np.asarray(image.convert("RGB"))
         if self.kind == "border-fill":
             from alphacut.refine.border_fill import border_fill_mask
@@ -100,7 +102,10 @@ class Pipeline:
             from alphacut.refine.presets import PRESETS
 
             settings = (settings or PRESETS["photo"]).with_options(**overrides)
-        refined = refine(image, predict, settings)
+        from alphacut.models import load_model
+
+        side = max(load_model(model, device=cache.device, runtime=cache.runtime).spec.input_size)
+        refined = refine(image, predict, settings, model_side=side)
         timings = dict(refined.timings)
         timings["predict"] = forward_seconds()  # the uncached forward's time, even on a cache hit
         return Outcome(refined.alpha, timings)
@@ -114,7 +119,7 @@ def parse_pipeline(text: str) -> Pipeline:
             raise InputError("--pipeline model=NAME needs a model name")
         return Pipeline(text, "auto", {"model": argument})
     if name == "folder":
-        if not argument or not Path(argument).is_dir():
+        if not argument or ("{set}" not in argument and not Path(argument).is_dir()):
             raise InputError(f"--pipeline folder=DIR: {argument or '(missing)'} is not a folder")
         return Pipeline(text, "folder", {"dir": argument})
     if name not in (*PRESET_NAMES, "border-fill", "grabcut"):
@@ -126,7 +131,21 @@ def parse_pipeline(text: str) -> Pipeline:
         if not sep:
             raise InputError(f"pipeline option {pair!r} must be key:value")
         options[key.strip().replace("-", "_")] = value.strip()
+    known = _option_names(name)
+    unknown = set(options) - known
+    if unknown:
+        raise InputError(f"unknown option(s) {', '.join(sorted(unknown))} for pipeline {name!r}; "
+                         f"known: {', '.join(sorted(known))}")
     return Pipeline(text, name, options)
+
+
+def _option_names(kind: str) -> set[str]:
+    """The options a pipeline kind reads: caught here rather than ignored or failing mid-run."""
+    if kind == "border-fill":
+        return {"tolerance"}
+    if kind == "grabcut":
+        return {"model"}
+    return {"model", *(f.name for f in fields(RefineSettings))}
 
 
 def _typed(value: str):

@@ -16,19 +16,36 @@ def border_colour(rgb: np.ndarray) -> np.ndarray:
     return np.median(ring, axis=0)
 
 
-def border_fill_mask(rgb: np.ndarray, tolerance: float = 30.0) -> np.ndarray:
-    """Foreground alpha (float 0/1) of ``rgb`` (H x W x 3 uint8)."""
+def border_fill_mask(rgb: np.ndarray, tolerance: float = 30.0, enclosed_tolerance: float | None = None) -> np.ndarray:
+    """Foreground alpha (float 0/1) of ``rgb`` (H x W x 3 uint8).
+
+    With ``enclosed_tolerance``, pixels that close to the background colour are background even
+    where the flood fill cannot reach them (holes in the subject showing a synthetic background).
+    """
     colour = border_colour(rgb)
-    close = np.sqrt(((rgb.astype(np.float32) - colour) ** 2).sum(-1)) <= tolerance
-    labels, _ = ndimage.label(close)
+    distance = np.sqrt(((rgb.astype(np.float32) - colour) ** 2).sum(-1))
+    labels, _ = ndimage.label(distance <= tolerance)
     border_labels = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
     background = np.isin(labels, border_labels[border_labels > 0])
+    if enclosed_tolerance is not None:
+        background |= distance <= enclosed_tolerance
     return (~background).astype(np.float32)
 
 
-def border_is_flat(rgb: np.ndarray, tolerance: float = 6.0, share: float = 0.97) -> bool:
-    """True when at least ``share`` of the outermost ring is within ``tolerance`` of its median colour:
-    a synthetic solid background (sprites, icons, studio composites), never a real photo's noise."""
+def _ring_distances(rgb: np.ndarray) -> np.ndarray:
     ring = np.concatenate([rgb[0], rgb[-1], rgb[:, 0], rgb[:, -1]]).astype(np.float32)
-    distance = np.sqrt(((ring - np.median(ring, axis=0)) ** 2).sum(-1))
-    return bool((distance <= tolerance).mean() >= share)
+    return np.sqrt(((ring - np.median(ring, axis=0)) ** 2).sum(-1))
+
+
+def border_is_flat(rgb: np.ndarray, tolerance: float = 6.0, share: float = 0.9) -> bool:
+    """True when at least ``share`` of the outermost ring is within ``tolerance`` of its median colour:
+    a synthetic solid background (sprites, icons, studio composites), not a real photo's noise.
+    The share leaves room for a subject that touches the frame."""
+    return bool((_ring_distances(rgb) <= tolerance).mean() >= share)
+
+
+def flat_tolerance(rgb: np.ndarray) -> float:
+    """Fill tolerance for a flat background: twice the ring's own colour noise (its 85th percentile,
+    so the subject's pixels on the ring do not count), at least 3. Exact synthetic colours get 3,
+    so light subject parts 5-10 levels off the background survive; JPEG noise widens it."""
+    return max(3.0, 2.0 * float(np.percentile(_ring_distances(rgb), 85)))

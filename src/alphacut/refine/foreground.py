@@ -30,22 +30,40 @@ def estimate_foreground(image: np.ndarray, alpha: np.ndarray, radius: int = 90) 
     """Foreground colours (H x W x 3 float in [0, 1]) for ``image`` (float RGB in [0, 1]) and ``alpha``.
 
     Where alpha is 1 the result equals the image; where alpha is 0 it is a plausible extension of
-    the subject's colours (harmless, as it is invisible).
+    the subject's colours (harmless, as it is invisible). The first, wide pass only sees local
+    means over ``radius`` px, so it runs on a copy downscaled by up to radius / 8 and is upsampled.
     """
     image = image.astype(np.float32)
     alpha = alpha.astype(np.float32)
-    f, b = _fuse(image, image, image, alpha, radius)
+    height, width = alpha.shape
+    factor = max(1, min(radius // 8, min(height, width) // 16))
+    if factor > 1:
+        size = (max(1, width // factor), max(1, height // factor))
+        small_image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+        small_alpha = cv2.resize(alpha, size, interpolation=cv2.INTER_AREA)
+        f_small, b_small = _fuse(small_image, small_image, small_image, small_alpha, max(2, radius // factor))
+        f = cv2.resize(f_small, (width, height), interpolation=cv2.INTER_LINEAR)
+        b = cv2.resize(b_small, (width, height), interpolation=cv2.INTER_LINEAR)
+    else:
+        f, b = _fuse(image, image, image, alpha, radius)
     f, _ = _fuse(image, f, b, alpha, 6)
     return f
 
 
 def decontaminate(rgb: np.ndarray, alpha: np.ndarray, radius: int | None = None) -> np.ndarray:
     """uint8 RGB with edge colours replaced by the estimated foreground where 0 < alpha < 1."""
-    image = rgb.astype(np.float32) / 255.0
     a = alpha.astype(np.float32) / 255.0 if alpha.dtype == np.uint8 else alpha.astype(np.float32)
+    soft = (a > 0.002) & (a < 0.998)
+    if not soft.any():
+        return rgb
     scale = radius or max(8, int(round(0.05 * max(alpha.shape))))
-    f = estimate_foreground(image, a, scale)
-    soft = (a > 0) & (a < 1)
+    # only a window around the soft pixels matters: the wide pass looks `scale` px around them
+    rows, cols = np.flatnonzero(soft.any(axis=1)), np.flatnonzero(soft.any(axis=0))
+    top, bottom = max(0, rows[0] - scale), min(a.shape[0], rows[-1] + 1 + scale)
+    left, right = max(0, cols[0] - scale), min(a.shape[1], cols[-1] + 1 + scale)
+    window = (slice(top, bottom), slice(left, right))
+    f = estimate_foreground(rgb[window].astype(np.float32) / 255.0, a[window], scale)
     out = rgb.copy()
-    out[soft] = np.rint(f[soft] * 255).astype(np.uint8)
+    region = out[window]
+    region[soft[window]] = np.rint(f[soft[window]] * 255).astype(np.uint8)
     return out

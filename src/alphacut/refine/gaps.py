@@ -13,6 +13,10 @@ import numpy as np
 from scipy import ndimage
 
 
+#: Gap detection looks at regions, not pixels: it runs at most this many px on the long side.
+WORKING_SIDE = 512
+
+
 def enclosed_regions(foreground: np.ndarray) -> np.ndarray:
     """Pixels outside ``foreground`` that no path of background pixels connects to the border."""
     holes = ndimage.binary_fill_holes(foreground)
@@ -38,21 +42,39 @@ def background_colour_gaps(
     colour clusters than to the sure foreground's by more than ``margin`` units, it is no larger
     than ``max_fraction`` of the subject, and it does not touch the subject's outline.
     """
+    full_size = probability.shape
+    scale = min(1.0, WORKING_SIDE / max(full_size))
+    if scale < 1.0:
+        size = (max(1, round(full_size[1] * scale)), max(1, round(full_size[0] * scale)))
+        rgb = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+        probability = cv2.resize(probability, size, interpolation=cv2.INTER_AREA)
+        min_area = max(4, int(min_area * scale * scale))
+    found = _colour_gaps(rgb, probability, min_area, max_fraction, margin)
+    if scale < 1.0:
+        found = cv2.resize(found.astype(np.uint8), (full_size[1], full_size[0]), interpolation=cv2.INTER_NEAREST).astype(bool)
+    return found
+
+
+def _colour_gaps(rgb: np.ndarray, probability: np.ndarray, min_area: int, max_fraction: float, margin: float) -> np.ndarray:
     foreground = probability >= 0.5
     if foreground.sum() < min_area * 4:
         return np.zeros_like(foreground)
     sure_bg = probability < 0.05
-    sure_fg = ndimage.binary_erosion(probability > 0.95, iterations=2)
+    sure_fg = cv2.erode((probability > 0.95).astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
     if sure_bg.sum() < 50 or sure_fg.sum() < 50:
         return np.zeros_like(foreground)
     lab = _lab(rgb)
     bg_centres = _cluster_centres(lab[sure_bg])
-    fg_centres = _cluster_centres(lab[sure_fg])
+    subject_colours = _unlike(lab[sure_fg], bg_centres, margin)
+    if len(subject_colours) < 50:
+        return np.zeros_like(foreground)
+    fg_centres = _cluster_centres(subject_colours)
     inside = lab[foreground]
     looks_like_bg = np.zeros_like(foreground)
     looks_like_bg[foreground] = _nearest_distance(inside, bg_centres) + margin < _nearest_distance(inside, fg_centres)
-    looks_like_bg = ndimage.binary_opening(looks_like_bg, structure=np.ones((3, 3), bool))
-    interior = ndimage.binary_erosion(foreground, iterations=2)
+    kernel = np.ones((3, 3), np.uint8)
+    looks_like_bg = cv2.morphologyEx(looks_like_bg.astype(np.uint8), cv2.MORPH_OPEN, kernel).astype(bool)
+    interior = cv2.erode(foreground.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
     labels, count = ndimage.label(looks_like_bg)
     if count == 0:
         return np.zeros_like(foreground)
@@ -65,13 +87,23 @@ def background_colour_gaps(
 
 
 def _cluster_centres(samples: np.ndarray, k: int = 4) -> np.ndarray:
-    if len(samples) > 20000:
-        samples = samples[np.random.default_rng(0).choice(len(samples), 20000, replace=False)]
+    if len(samples) > 5000:
+        samples = samples[np.random.default_rng(0).choice(len(samples), 5000, replace=False)]
     k = min(k, len(samples))
     criteria = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 20, 1.0)
     cv2.setRNGSeed(0)
     _, _, centres = cv2.kmeans(samples.astype(np.float32), k, None, criteria, 2, cv2.KMEANS_PP_CENTERS)
     return centres
+
+
+def _unlike(colours: np.ndarray, centres: np.ndarray, margin: float) -> np.ndarray:
+    """The colours (N x 3) farther than ``margin`` from every centre.
+
+    The subject's own colours leave out those of the background: a gap the model filled in
+    confidently is sure foreground too, and would otherwise get a cluster of its own and never
+    look closer to the background than to the subject.
+    """
+    return colours[_nearest_distance(colours, centres) > margin]
 
 
 def _nearest_distance(colours: np.ndarray, centres: np.ndarray) -> np.ndarray:

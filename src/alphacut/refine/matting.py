@@ -36,7 +36,7 @@ def matte(
     crop = (slice(top, bottom), slice(left, right))
     image = rgb[crop].astype(np.float32) / 255.0
     if method == "guided":
-        solved = _guided(image, probability[crop], max_pixels * 5)
+        solved = _guided(image, probability[crop], max_pixels)
     elif method == "cf":
         solved = _closed_form(image, trimap[crop], probability[crop], max_pixels)
     else:

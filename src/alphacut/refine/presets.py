@@ -11,22 +11,30 @@ class RefineSettings:
     """Switches and parameters of the refinement stages, in the order they run.
 
     pixel_art: upscale nearest-neighbour before the model, vote per art pixel after (implies hard).
+    tta: test-time augmentation, the number of input variants whose outputs are averaged: 1 (off),
+        2 (image and mirror) or 4 (also resized with Lanczos instead of bilinear); costs that many
+        model runs, and steadies ambiguous regions (hair, leaves, mesh).
     gaps: make background seen through the subject transparent.
     matting: ``none``, ``guided`` or ``cf`` inside a trimap band of half-width ``band`` x diagonal.
     flat_background: on a solid synthetic background, also keep every pixel that a colour flood
-        fill from the border does not reach (recovers parts the model drops: hair, glasses, white).
+        fill from the border does not reach (recovers parts the model drops: hair, glasses, white);
+        ``flat_tolerance`` is the fill's colour distance (``None``: from the background's noise); ``flat_rule`` ``union`` keeps what either
+        the model or the fill keeps, ``fill`` trusts the fill alone.
     main_subject: drop small, off-centre or blurred components.
     threshold: binarise alpha at this value (``hard`` = threshold 0.5); ``None`` keeps soft alpha.
     decontaminate: replace edge colours by the estimated foreground colour.
     """
 
     pixel_art: bool = False
+    tta: int = 1
     flat_background: bool = False
-    gaps: bool = True
+    flat_tolerance: float | None = None
+    flat_rule: str = "fill"
+    gaps: bool = False
     matting: str = "guided"
-    band: float = 0.006
-    low: float = 0.05
-    high: float = 0.95
+    band: float = 0.003
+    low: float = 0.5
+    high: float = 0.5
     main_subject: bool = False
     threshold: float | None = None
     decontaminate: bool = True
@@ -40,14 +48,16 @@ class RefineSettings:
         unknown = set(options) - known
         if unknown:
             raise InputError(f"unknown refinement option(s) {', '.join(sorted(unknown))}; known: {', '.join(sorted(known))}")
+        if "matting" in options and options["matting"] is None:
+            options["matting"] = "none"
         return replace(self, **options)
 
 
 PRESETS: dict[str, RefineSettings] = {
     "raw": RefineSettings(gaps=False, matting="none", decontaminate=False),
     "photo": RefineSettings(),
-    "portrait": RefineSettings(band=0.012, high=0.98),
-    "product": RefineSettings(band=0.003),
+    "portrait": RefineSettings(band=0.006, low=0.05, high=0.95, tta=2),
+    "product": RefineSettings(gaps=True),
     "graphic": RefineSettings(flat_background=True, matting="none", threshold=0.5, decontaminate=False),
     "pixel-art": RefineSettings(pixel_art=True, flat_background=True, gaps=False, matting="none", threshold=0.5,
                                 decontaminate=False),

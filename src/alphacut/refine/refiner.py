@@ -9,7 +9,7 @@ from typing import Callable
 import numpy as np
 from PIL import Image
 
-from alphacut.refine.border_fill import border_fill_mask, border_is_flat
+from alphacut.refine.border_fill import border_fill_mask, border_is_flat, flat_tolerance
 from alphacut.refine.foreground import decontaminate
 from alphacut.refine.gaps import background_colour_gaps, enclosed_regions
 from alphacut.refine.main_subject import keep_main_subject
@@ -19,8 +19,6 @@ from alphacut.refine.presets import PRESETS, RefineSettings
 from alphacut.refine.trimap import BACKGROUND, trimap_from_probability
 
 Predict = Callable[[Image.Image], np.ndarray]
-#: Colour distance (0-255 RGB) within which a pixel joins a flat background's flood fill.
-FLAT_TOLERANCE = 24.0
 
 
 @dataclass
@@ -50,6 +48,25 @@ def predict_pixel_art(predict: Predict, rgb: np.ndarray, target: int) -> np.ndar
     return probability.astype(np.float32)
 
 
+def predict_averaged(predict: Predict, image: Image.Image, variants: int, model_side: int) -> np.ndarray:
+    """Mean of the model's outputs over ``variants`` inputs: the image, its mirror, and both
+    pre-resized to the model's side with Lanczos (the model's own resize is bilinear)."""
+    if variants not in (1, 2, 4):
+        raise ValueError(f"tta must be 1, 2 or 4, not {variants}")
+    outputs = [predict(image)]
+    if variants >= 2:
+        outputs.append(predict(image.transpose(Image.Transpose.FLIP_LEFT_RIGHT))[:, ::-1])
+    if variants == 4:
+        square = image.resize((model_side, model_side), Image.Resampling.LANCZOS)
+        for flip in (False, True):
+            source = square.transpose(Image.Transpose.FLIP_LEFT_RIGHT) if flip else square
+            out = predict(source)
+            out = out[:, ::-1] if flip else out
+            resized = Image.fromarray(np.ascontiguousarray(out, np.float32), "F").resize(image.size, Image.Resampling.BILINEAR)
+            outputs.append(np.asarray(resized, np.float32))
+    return np.mean(outputs, axis=0).astype(np.float32) if len(outputs) > 1 else outputs[0]
+
+
 def refine(image: Image.Image, predict: Predict, settings: RefineSettings | None = None, *, model_side: int = 1024) -> Refined:
     """Alpha and cutout colours for ``image`` (RGB or RGBA) with ``settings`` (``None`` = auto)."""
     timings: dict[str, float] = {}
@@ -66,11 +83,13 @@ def refine(image: Image.Image, predict: Predict, settings: RefineSettings | None
     if chosen.pixel_art:
         probability = predict_pixel_art(predict, rgb, model_side)
     else:
-        probability = predict(image)
+        probability = predict_averaged(predict, image, int(chosen.tta), model_side)
     lap("predict")
     alpha = probability.astype(np.float32)
     if chosen.flat_background and border_is_flat(rgb):
-        alpha = np.maximum(alpha, border_fill_mask(rgb, FLAT_TOLERANCE))
+        tolerance = chosen.flat_tolerance or flat_tolerance(rgb)
+        filled = border_fill_mask(rgb, tolerance, enclosed_tolerance=min(4.0, tolerance))
+        alpha = filled if chosen.flat_rule == "fill" else np.maximum(alpha, filled)
         lap("flat_background")
     gaps = np.zeros(alpha.shape, bool)
     if chosen.gaps:

@@ -7,8 +7,8 @@ on 24-megapixel photos.
 """
 from __future__ import annotations
 
+import cv2
 import numpy as np
-from scipy import ndimage
 
 BACKGROUND, UNKNOWN, FOREGROUND = 0, 128, 255
 
@@ -38,11 +38,15 @@ def trimap_from_probability(
         Probabilities between these are unsure and join the band, wherever they are.
     """
     radius = band_width(probability.shape) if width is None else width
-    foreground = probability >= 0.5
-    edge = foreground ^ ndimage.binary_erosion(foreground, structure=np.ones((3, 3), bool), border_value=0)
-    edge |= ~foreground & ndimage.binary_dilation(foreground, structure=np.ones((3, 3), bool))
-    near_edge = ndimage.distance_transform_edt(~edge) <= radius if edge.any() else np.zeros_like(edge)
+    foreground = (probability >= 0.5).astype(np.uint8)
+    kernel = np.ones((3, 3), np.uint8)
+    edge = cv2.dilate(foreground, kernel) != cv2.erode(foreground, kernel)
+    if edge.any():
+        distance = cv2.distanceTransform((~edge).astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+        near_edge = distance <= radius
+    else:
+        near_edge = edge
     unsure = (probability > low) & (probability < high)
-    trimap = np.where(foreground, FOREGROUND, BACKGROUND).astype(np.uint8)
+    trimap = np.where(foreground.astype(bool), FOREGROUND, BACKGROUND).astype(np.uint8)
     trimap[near_edge | unsure] = UNKNOWN
     return trimap

@@ -1,0 +1,75 @@
+"""Quality of alphacut's refinement against the raw model and rembg, on every set with ground truth.
+
+Runs ``alphacut eval`` (one forward per model and image, shared by all presets) and prints the
+tables for BENCHMARKS.md. rembg's outputs are made beforehand with the same ISNet weights, plain
+and with ``-a`` (alpha matting, CLI defaults 240/10/10), one folder per set: see --rembg-dir.
+
+Usage:
+  .venv/bin/python benchmarks/quality.py --rembg-dir /tmp/rembg_ref --out bench-out/quality
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+SETS = ["alphamatting_20", "ebay_products_composite_60", "ecssd_200", "kenney_generic_items",
+        "office_products_rgba_100", "pixelart_rpg_icons"]
+PIPELINES = ["raw", "auto", "photo", "portrait", "product", "graphic", "pixel-art", "border-fill", "grabcut"]
+SHOWN = {"binary": ["iou", "mae", "max_f", "weighted_f", "s_measure", "e_measure", "boundary_f"],
+         "soft": ["sad", "mse", "grad", "conn", "sad_all", "iou", "boundary_f"]}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--data", type=Path, default=DATA)
+    parser.add_argument("--rembg-dir", type=Path, help="holds <set>/plain and <set>/alpha PNGs")
+    parser.add_argument("--out", type=Path, default=Path("bench-out/quality"))
+    parser.add_argument("--limit", type=int)
+    parser.add_argument("--tables-only", action="store_true", help="print tables from an earlier run")
+    args = parser.parse_args()
+    if not args.tables_only:
+        pipelines = list(PIPELINES)
+        if args.rembg_dir:
+            pipelines += [f"folder={args.rembg_dir}/{{set}}/plain", f"folder={args.rembg_dir}/{{set}}/alpha"]
+        command = [str(Path(sys.executable).parent / "alphacut"), "eval", "-o", str(args.out), "-q"]
+        for name in SETS:
+            command += ["--data", str(args.data / name)]
+        for pipeline in pipelines:
+            command += ["--pipeline", pipeline]
+        if args.rembg_dir:
+            command += ["--compare", f"auto,folder={args.rembg_dir}/{{set}}/plain"]
+        if args.limit:
+            command += ["--limit", str(args.limit)]
+        print("$", " ".join(command), flush=True)
+        subprocess.run(command, check=True)
+    tables(json.loads((args.out / "results.json").read_text()))
+
+
+def label(pipeline: str) -> str:
+    if pipeline.startswith("folder="):
+        return "rembg -a" if pipeline.endswith("/alpha") else "rembg"
+    return pipeline
+
+
+def tables(summary: dict) -> None:
+    for set_name, entry in summary["sets"].items():
+        shown = SHOWN["soft" if entry["soft"] else "binary"]
+        print(f"\n### {set_name} ({entry['images']} images{', soft GT: matting errors in the unknown band' if entry['soft'] else ''})\n")
+        print("| pipeline | " + " | ".join(shown) + " |")
+        print("|---|" + "---|" * len(shown))
+        for pipeline, values in entry["overall"].items():
+            print(f"| {label(pipeline)} | " + " | ".join(f"{values[m]:.4f}" for m in shown) + " |")
+    print("\n### Median seconds per image and stage\n")
+    stages = sorted({s for t in summary["timings"].values() for s in t})
+    print("| pipeline | " + " | ".join(stages) + " |")
+    print("|---|" + "---|" * len(stages))
+    for pipeline, timings in summary["timings"].items():
+        print(f"| {label(pipeline)} | " + " | ".join(f"{timings[s]:.3f}" if s in timings else "" for s in stages) + " |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,145 @@
+"""``alphacut eval`` end to end on a tiny generated set: report files, baseline regressions and
+exit codes, errors, and a model pipeline with the tiny ONNX model.
+
+One run goes through the installed console script in a subprocess; the others call the same
+``main()`` in this process (same error mapping and exit codes, without a second of start-up each).
+"""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import alphacut.judge.evaluate  # noqa: F401  (imported by the command on first use: paid at collection instead)
+import alphacut.judge.report  # noqa: F401
+from alphacut.cli.app import main
+
+WIDTH, HEIGHT = 40, 30
+
+
+def write(path: Path, array: np.ndarray) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(array).save(path)
+
+
+@pytest.fixture()
+def tiny_set(tmp_path) -> tuple[Path, Path]:
+    """White rectangles on black (the tiny model's subject) with truth, and another tool's masks."""
+    root, other = tmp_path / "tiny", tmp_path / "other"
+    for index, box in enumerate([(8, 6, 22, 30), (5, 5, 25, 25)]):
+        mask = np.zeros((HEIGHT, WIDTH), np.uint8)
+        top, left, bottom, right = box
+        mask[top:bottom, left:right] = 255
+        write(root / "images" / f"im{index}.png", np.repeat(mask[..., None], 3, axis=2))
+        write(root / "gt" / f"im{index}.png", mask)
+        shrunk = np.zeros_like(mask)
+        shrunk[top + 2:bottom - 2, left + 2:right - 2] = 255
+        write(other / f"im{index}.png", shrunk)
+    return root, other
+
+
+def lines(stream: bytes | str) -> list[str]:
+    text = stream.decode() if isinstance(stream, bytes) else stream
+    return [line for line in text.splitlines() if line.strip()]
+
+
+@pytest.fixture()
+def alphacut_eval(monkeypatch, capsys):
+    """``alphacut eval ARGS`` through ``main()`` in this process: (exit code, stdout, stderr)."""
+    monkeypatch.setenv("COLUMNS", "200")
+    monkeypatch.setenv("NO_COLOR", "1")
+
+    def run(*args: str) -> tuple[int, str, str]:
+        monkeypatch.setattr(sys, "argv", ["alphacut", "eval", *args])
+        with pytest.raises(SystemExit) as exited:
+            main()
+        captured = capsys.readouterr()
+        code = exited.value.code
+        return (0 if code is None else int(code)), captured.out, captured.err
+
+    return run
+
+
+def test_quiet_run_writes_the_report(alphacut_cli, tiny_set, tmp_path):
+    root, other = tiny_set
+    out = tmp_path / "out"
+    result = alphacut_cli("eval", "--data", str(root), "--pipeline", "border-fill", "--pipeline", f"folder={other}",
+                          "-o", str(out), "-q")
+    assert result.returncode == 0, result.stderr.decode()
+    assert result.stdout == b"" and result.stderr == b""
+    assert (out / "index.html").is_file()
+    summary = json.loads((out / "results.json").read_text())
+    overall = summary["sets"]["tiny"]["overall"]
+    assert set(overall) == {"border-fill", f"folder={other}"}
+    assert overall["border-fill"]["iou"] == pytest.approx(1.0)
+    assert overall["border-fill"]["count"] == 2
+    assert 0.5 < overall[f"folder={other}"]["iou"] < 0.9
+
+
+def test_baseline_with_better_numbers_fails_the_run(alphacut_eval, tiny_set, tmp_path):
+    root, _ = tiny_set
+    out = tmp_path / "out"
+    code, _, _ = alphacut_eval("--data", str(root), "--pipeline", "border-fill", "-o", str(out / "first"), "-q")
+    assert code == 0
+    baseline = json.loads((out / "first" / "results.json").read_text())
+    baseline["sets"]["tiny"]["categories"]["tiny"]["border-fill"]["iou"] = 1.5  # better than possible
+    path = tmp_path / "baseline.json"
+    path.write_text(json.dumps(baseline))
+
+    code, stdout, stderr = alphacut_eval("--data", str(root), "--pipeline", "border-fill", "-o", str(out / "loud"),
+                                         "--baseline", str(path))
+    assert code == 1 and stdout == ""
+    regressions = [line for line in lines(stderr) if line.startswith("regression")]
+    assert regressions == ["regression tiny/tiny border-fill iou: 1.5000 -> 1.0000"]
+    assert any(line.startswith("report: ") for line in lines(stderr))
+    assert "Regressions against the baseline" in (out / "loud" / "index.html").read_text()
+
+    code, stdout, stderr = alphacut_eval("--data", str(root), "--pipeline", "border-fill", "-o", str(out / "quiet"),
+                                         "--baseline", str(path), "-q")
+    assert code == 1  # -q silences the output, not the verdict
+    assert stdout == "" and stderr == ""
+    assert (out / "quiet" / "index.html").is_file()
+
+    code, _, _ = alphacut_eval("--data", str(root), "--pipeline", "border-fill", "-o", str(out / "same"),
+                               "--baseline", str(out / "first" / "results.json"), "-q")
+    assert code == 0
+
+
+def test_missing_data_folder_is_a_one_line_error(alphacut_eval, tmp_path):
+    code, stdout, stderr = alphacut_eval("--data", str(tmp_path / "nowhere"), "--pipeline", "border-fill",
+                                         "-o", str(tmp_path / "out"), "-q")
+    assert code == 2 and stdout == ""
+    assert lines(stderr) == [f"alphacut: error: {tmp_path / 'nowhere'}: an evaluation set needs images/ and gt/ folders"]
+    assert not (tmp_path / "out").exists()
+
+
+def test_missing_baseline_and_bad_pipeline_are_one_line_errors(alphacut_eval, tiny_set, tmp_path):
+    root, _ = tiny_set
+    code, _, stderr = alphacut_eval("--data", str(root), "--pipeline", "border-fill=tol:5", "-o", str(tmp_path / "out"))
+    assert code == 2
+    errors = lines(stderr)
+    assert len(errors) == 1 and errors[0].startswith("alphacut: error: unknown option(s) tol")
+    code, _, stderr = alphacut_eval("--data", str(root), "--pipeline", "border-fill",
+                                    "--baseline", str(tmp_path / "none.json"), "-o", str(tmp_path / "out"))
+    assert code == 2 and lines(stderr) == [f"alphacut: error: {tmp_path / 'none.json'}: no such baseline file"]
+    code, _, stderr = alphacut_eval("--data", str(root), "--pipeline", "border-fill", "--pipeline", "border-fill",
+                                    "-o", str(tmp_path / "out"))
+    assert code == 2 and lines(stderr) == ["alphacut: error: each --pipeline must differ"]
+    assert not (tmp_path / "out").exists()
+
+
+def test_model_pipeline_with_the_tiny_model(alphacut_eval, tiny_set, tiny_model, tmp_path):
+    root, _ = tiny_set
+    out = tmp_path / "out"
+    label = f"model={tiny_model}"
+    code, _, stderr = alphacut_eval("--data", str(root), "--pipeline", label, "--pipeline", "border-fill",
+                                    "--compare", f"{label},border-fill", "-o", str(out))
+    assert code == 0, stderr
+    summary = json.loads((out / "results.json").read_text())
+    assert summary["sets"]["tiny"]["overall"][label]["iou"] > 0.95
+    assert "predict" in summary["timings"][label]
+    assert "gains most over border-fill" in (out / "index.html").read_text()
