@@ -16,7 +16,7 @@ from alphacut.refine.main_subject import keep_main_subject
 from alphacut.refine.matting import matte
 from alphacut.refine.pixel_art import block_majority, looks_like_pixel_art, native_art, upscale_nearest
 from alphacut.refine.presets import PRESETS, RefineSettings
-from alphacut.refine.trimap import BACKGROUND, trimap_from_probability
+from alphacut.refine.trimap import BACKGROUND, band_width, trimap_from_probability
 
 Predict = Callable[[Image.Image], np.ndarray]
 
@@ -91,13 +91,11 @@ def refine(image: Image.Image, predict: Predict, settings: RefineSettings | None
         filled = border_fill_mask(rgb, tolerance, enclosed_tolerance=min(4.0, tolerance))
         alpha = filled if chosen.flat_rule == "fill" else np.maximum(alpha, filled)
         lap("flat_background")
-    gaps = np.zeros(alpha.shape, bool)
     if chosen.gaps:
-        gaps = enclosed_regions(alpha >= 0.5) | background_colour_gaps(rgb, alpha)
-        alpha[gaps] = 0.0
+        alpha[enclosed_regions(alpha >= 0.5) | background_colour_gaps(rgb, alpha)] = 0.0
         lap("gaps")
     if chosen.matting != "none" and chosen.threshold is None:
-        trimap = trimap_from_probability(alpha, width=_band(alpha.shape, chosen.band), low=chosen.low, high=chosen.high)
+        trimap = trimap_from_probability(alpha, width=band_width(alpha.shape, chosen.band), low=chosen.low, high=chosen.high)
         alpha = matte(rgb, alpha, trimap, method=chosen.matting)
         lap("matting")
     if chosen.main_subject:
@@ -110,12 +108,6 @@ def refine(image: Image.Image, predict: Predict, settings: RefineSettings | None
         colours = decontaminate(rgb, alpha)
         lap("decontaminate")
     return Refined(alpha=alpha, rgb=colours, probability=probability, settings=chosen, timings=timings)
-
-
-def _band(shape: tuple[int, int], fraction: float) -> int:
-    from alphacut.refine.trimap import band_width
-
-    return band_width(shape, fraction)
 
 
 __all__ = ["BACKGROUND", "Refined", "refine", "settings_for"]
