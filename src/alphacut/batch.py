@@ -88,10 +88,8 @@ def plan_jobs(inputs: list[str], output: str | None, fmt: str | None, *, mask: b
     single_file = len(found) == 1 and len(inputs) == 1 and not Path(inputs[0]).is_dir()
     if output is not None and output != STDIO and single_file and Path(output).suffix.lower() in FORMATS_BY_EXTENSION \
             and not Path(output).is_dir():
-        out_fmt = fmt or FORMATS_BY_EXTENSION[Path(output).suffix.lower()]
         return Plan([Job(str(found[0][0]), output, found[0][1])], failures)
-    out_fmt = fmt or "PNG"
-    extension = EXTENSION_BY_FORMAT[out_fmt]
+    extension = EXTENSION_BY_FORMAT[fmt or "PNG"]
     if output == STDIO or (output is None and found and found[0][0] == STDIO):
         if len(found) != 1:
             raise OutputError("output '-' (stdout) takes exactly one input")
