@@ -16,9 +16,14 @@ import sys
 from pathlib import Path
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-SETS = ["alphamatting_20", "ebay_products_composite_60", "ecssd_200", "kenney_generic_items",
-        "office_products_rgba_100", "pixelart_rpg_icons"]
-PIPELINES = ["raw", "auto", "photo", "portrait", "product", "graphic", "pixel-art", "border-fill", "grabcut"]
+# Presets are run where they apply: photo presets on photographs, graphic presets on graphics
+# (the raw model, auto, the classical baselines and rembg run everywhere).
+GROUPS = {
+    "photos": (["alphamatting_20", "ebay_products_composite_60", "ecssd_200"],
+               ["raw", "auto", "photo", "portrait", "product", "border-fill", "grabcut"]),
+    "graphics": (["kenney_generic_items", "office_products_rgba_100", "pixelart_rpg_icons"],
+                 ["raw", "auto", "graphic", "pixel-art", "photo", "border-fill", "grabcut"]),
+}
 SHOWN = {"binary": ["iou", "mae", "max_f", "weighted_f", "s_measure", "e_measure", "boundary_f"],
          "soft": ["sad", "mse", "grad", "conn", "sad_all", "iou", "boundary_f"]}
 
@@ -31,22 +36,27 @@ def main() -> None:
     parser.add_argument("--limit", type=int)
     parser.add_argument("--tables-only", action="store_true", help="print tables from an earlier run")
     args = parser.parse_args()
-    if not args.tables_only:
-        pipelines = list(PIPELINES)
-        if args.rembg_dir:
-            pipelines += [f"folder={args.rembg_dir}/{{set}}/plain", f"folder={args.rembg_dir}/{{set}}/alpha"]
-        command = [str(Path(sys.executable).parent / "alphacut"), "eval", "-o", str(args.out), "-q"]
-        for name in SETS:
-            command += ["--data", str(args.data / name)]
-        for pipeline in pipelines:
-            command += ["--pipeline", pipeline]
-        if args.rembg_dir:
-            command += ["--compare", f"auto,folder={args.rembg_dir}/{{set}}/plain"]
-        if args.limit:
-            command += ["--limit", str(args.limit)]
-        print("$", " ".join(command), flush=True)
-        subprocess.run(command, check=True)
-    tables(json.loads((args.out / "results.json").read_text()))
+    for group, (sets, pipelines) in GROUPS.items():
+        out = args.out / group
+        if not args.tables_only:
+            run_group(args, sets, list(pipelines), out)
+        tables(json.loads((out / "results.json").read_text()))
+
+
+def run_group(args: argparse.Namespace, sets: list[str], pipelines: list[str], out: Path) -> None:
+    if args.rembg_dir:
+        pipelines += [f"folder={args.rembg_dir}/{{set}}/plain", f"folder={args.rembg_dir}/{{set}}/alpha"]
+    command = [str(Path(sys.executable).parent / "alphacut"), "eval", "-o", str(out), "-q"]
+    for name in sets:
+        command += ["--data", str(args.data / name)]
+    for pipeline in pipelines:
+        command += ["--pipeline", pipeline]
+    if args.rembg_dir:
+        command += ["--compare", f"auto,folder={args.rembg_dir}/{{set}}/plain"]
+    if args.limit:
+        command += ["--limit", str(args.limit)]
+    print("$", " ".join(command), flush=True)
+    subprocess.run(command, check=True)
 
 
 def label(pipeline: str) -> str:
