@@ -68,19 +68,10 @@ def remove(
         alpha with ``keep_soft``; keep only the dominant subject; edge colour decontamination.
     """
     session = model if isinstance(model, SalientSession) else load_model(model, device=device, runtime=runtime)
-    options = RemoveOptions(
-        mask=mask,
-        bg_color=_color(bg),
-        bg_image=_background(bg_image, max_pixels),
-        bg_fit=bg_fit,
-        crop=crop,
-        margin=margin,
-        preset=preset,
-        threshold=threshold,
-        keep_soft=keep_soft,
-        main_subject=main_subject,
-        decontaminate=decontaminate,
-        tta=tta,
+    options = build_options(
+        bg=bg, bg_image=bg_image, max_pixels=max_pixels, mask=mask, bg_fit=bg_fit, crop=crop, margin=margin,
+        preset=preset, threshold=threshold, keep_soft=keep_soft, main_subject=main_subject,
+        decontaminate=decontaminate, tta=tta,
     )
     if isinstance(image, np.ndarray):
         source: object = _array_to_image(image)
@@ -98,6 +89,12 @@ def remove(
     for frame, original in zip(frames, decoded.frames):
         frame.info["duration"] = original.duration
     return frames
+
+
+def build_options(*, bg: str | tuple | None, bg_image, max_pixels: int | None, **settings) -> RemoveOptions:
+    """:class:`RemoveOptions` from user-facing values: a colour name or tuple, a background image
+    given as a path or PIL image; every other keyword is passed through unchanged."""
+    return RemoveOptions(bg_color=_color(bg), bg_image=_background(bg_image, max_pixels), **settings)
 
 
 def _color(bg: str | tuple | None):

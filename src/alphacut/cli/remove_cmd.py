@@ -55,12 +55,11 @@ def remove(
     """Remove the background: write RGBA cutouts (or masks, or new backgrounds)."""
     from alphacut.batch import STDIO, check_targets, plan_jobs, run_batch
     from alphacut.cli.progress import BatchProgress, print_failures
-    from alphacut.compose.background import parse_color
+    from alphacut.api import build_options
     from alphacut.errors import OutputError
-    from alphacut.io.decode import decode_image
     from alphacut.io.encode import normalise_format
     from alphacut.models import load_model
-    from alphacut.pipeline import RemoveOptions, Remover
+    from alphacut.pipeline import Remover
 
     if overwrite and skip_existing:
         raise OutputError("--overwrite and --skip-existing exclude each other")
@@ -71,20 +70,10 @@ def remove(
     if matting is not None and matting not in ("guided", "cf", "none"):
         raise OutputError(f"--matting must be guided, cf or none, not {matting!r}")
     out_fmt = normalise_format(fmt) if fmt else None
-    options = RemoveOptions(
-        mask=mask,
-        bg_color=parse_color(bg) if bg else None,
-        bg_image=decode_image(bg_image, max_pixels=max_pixels).frames[0].image if bg_image else None,
-        bg_fit=bg_fit.value,
-        crop=crop,
-        margin=margin,
-        preset=preset,
-        threshold=threshold,
-        keep_soft=keep_soft,
-        main_subject=main_subject,
-        decontaminate=decontaminate,
-        matting=matting,
-        tta=tta,
+    options = build_options(
+        bg=bg, bg_image=bg_image, max_pixels=max_pixels, mask=mask, bg_fit=bg_fit.value, crop=crop,
+        margin=margin, preset=preset, threshold=threshold, keep_soft=keep_soft, main_subject=main_subject,
+        decontaminate=decontaminate, matting=matting, tta=tta,
     )
     plan = plan_jobs(inputs, output, out_fmt, mask=mask)
     jobs, skipped, refused = check_targets(plan.jobs, overwrite=overwrite, skip_existing=skip_existing)
