@@ -86,9 +86,6 @@ class Remover:
         colours = Image.fromarray(refined.rgb) if refined.rgb is not None else image
         return alpha, colours
 
-    def alpha(self, image: Image.Image) -> np.ndarray:
-        return self.refine(image)[0]
-
     def process(self, decoded: DecodedImage) -> list[Image.Image]:
         """Every frame's result; an animation is cropped to one box so its frames stay aligned."""
         refined = [self.refine(frame.image) for frame in decoded.frames]
