@@ -62,3 +62,24 @@ def test_python_api_reuses_one_session(real_home):
     mask = alphacut.remove(Image.open(SAMPLES / "product.jpg"), model=session, mask=True)
     reference = np.asarray(Image.open(SAMPLES / "product.mask.png")) > 127
     assert iou(np.asarray(mask) > 127, reference) >= 0.9
+
+
+def test_pytorch_port_of_isnet_equals_onnxruntime(real_home):
+    """The fine-tuning network loaded from the installed ONNX computes the same function."""
+    torch = pytest.importorskip("torch")
+    import onnxruntime as ort
+
+    from alphacut.models.architectures import isnet
+    from alphacut.models.onnx_weights import load_onnx_weights
+    from alphacut.models.registry import get_spec
+    from alphacut.models.store import installed_file
+
+    path = installed_file(get_spec("isnet"))
+    network = isnet()
+    report = load_onnx_weights(network, path)
+    assert len(report.loaded) == 114 and report.unused == []  # every convolution of the graph
+    x = np.random.default_rng(0).uniform(-0.5, 0.5, (1, 3, 1024, 1024)).astype(np.float32)
+    expected = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]).run(None, {"input": x})[0]
+    with torch.no_grad():
+        ported = torch.sigmoid(network.eval()(torch.from_numpy(x))[0]).numpy()
+    assert np.abs(ported - expected).max() < 1e-3

@@ -34,11 +34,14 @@ def _root(
     """Offline background removal with soft alpha."""
 
 
-from alphacut.cli import eval_cmd, models_cmd, remove_cmd  # noqa: E402  (commands register on `app`)
+from alphacut.cli import adapt_cmd, eval_cmd, models_cmd, remove_cmd  # noqa: E402  (commands register on `app`)
 
 app.command("remove", no_args_is_help=True)(remove_cmd.remove)
 app.command("eval", no_args_is_help=True)(eval_cmd.evaluate)
 app.add_typer(models_cmd.models_app, name="models")
+app.add_typer(adapt_cmd.dataset_app, name="dataset")
+app.command("train", no_args_is_help=True)(adapt_cmd.train)
+app.command("export", no_args_is_help=True)(adapt_cmd.export)
 
 
 def main() -> None:
