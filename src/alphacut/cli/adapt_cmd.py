@@ -103,6 +103,7 @@ def train(
     precision: str = typer.Option("auto", "--precision", help="auto (fp16 on CUDA, bf16 on CPUs with AMX), fp32, bf16, fp16."),
     time_limit: Optional[float] = typer.Option(None, "--time-limit", help="Minutes of training, then stop after that epoch."),
     steps_per_epoch: Optional[int] = typer.Option(None, "--steps-per-epoch", min=1),
+    threads: Optional[int] = typer.Option(None, "--threads", min=1, help="CPU threads for PyTorch (default: all cores)."),
     seed: int = typer.Option(0, "--seed"),
     resume: bool = typer.Option(False, "--resume", help="Continue the run in --out from last.pt."),
     quiet: bool = typer.Option(False, "-q", "--quiet"),
@@ -119,7 +120,7 @@ def train(
     config = TrainConfig(data=str(data), out=str(out), arch=arch, init=None if init.lower() == "none" or arch != "isnet" else init,
                          size=size, batch=batch, epochs=epochs, lr=lr, weight_decay=weight_decay, ssim=ssim,
                          patience=patience, pixel_art=pixel_art, device=device, precision=precision, seed=seed,
-                         time_limit=time_limit, steps_per_epoch=steps_per_epoch)
+                         time_limit=time_limit, steps_per_epoch=steps_per_epoch, threads=threads)
     with TrainingProgress(enabled=not quiet) as progress:
         result = run_training(config, resume=resume, report=progress.update)
     typer.echo(f"{out}: best val IoU {result.best_val_iou:.4f} (start {result.start_val_iou:.4f}); {result.stopped}", err=True)
