@@ -61,6 +61,8 @@ def augment(
 
 
 def _random_crop(image, mask, rng, scale):
+    if scale[0] >= 1.0:  # keep everything
+        return image, mask
     height, width = mask.shape
     area = rng.uniform(*scale)
     aspect = np.exp(rng.uniform(np.log(3 / 4), np.log(4 / 3)))

@@ -32,16 +32,17 @@ def pattern(size: tuple[int, int], rng: np.random.Generator, cell: int = 1, near
     (the art-pixel size for pixel art, so patterns sit on the same grid)."""
     width, height = size
     first, second = _random_colour(rng, near), _random_colour(rng)
-    ys, xs = np.mgrid[0:height, 0:width]
+    # work in cell coordinates so every pattern sits on the art-pixel grid
+    ys, xs = np.mgrid[0:height, 0:width] // max(cell, 1)
     kind = rng.integers(4)
-    period = int(rng.integers(2, 9)) * max(cell, 1)
+    period = int(rng.integers(2, 9))
     if kind == 0:  # horizontal or vertical stripes
         weight = ((ys if rng.random() < 0.5 else xs) // period) % 2
     elif kind == 1:  # diagonal stripes
         weight = ((xs + ys) // period) % 2
     elif kind == 2:  # checkerboard
         weight = (xs // period + ys // period) % 2
-    else:  # gradient
+    else:  # gradient, one step per cell
         angle = rng.uniform(0, np.pi)
         ramp = xs * np.cos(angle) + ys * np.sin(angle)
         weight = (ramp - ramp.min()) / max(float(np.ptp(ramp)), 1.0)

@@ -77,6 +77,17 @@ def _read(path: Path) -> Image.Image:
     return decode_image(path).frames[0].image
 
 
+def mask_of(image: Image.Image) -> Image.Image:
+    """An 8-bit mask from a grey (8 or 16 bit) or RGBA/LA (alpha) image."""
+    if image.mode in ("RGBA", "LA", "PA"):
+        return image.getchannel("A")
+    if image.mode in ("I;16", "I;16B", "I;16L", "I"):
+        wide = np.asarray(image, np.float64)
+        top = 65535.0 if image.mode != "I" or wide.max() > 255 else 255.0
+        return Image.fromarray(np.clip(np.rint(wide / top * 255.0), 0, 255).astype(np.uint8))
+    return image.convert("L")
+
+
 def rgba_subjects(folder: Path, report: BuildReport) -> Iterator[Subject]:
     """Subjects from RGBA images; images without transparency are skipped (nothing to learn from)."""
     for path in list_images(folder):
@@ -108,8 +119,7 @@ def mask_subjects(images: Path, masks: Path, report: BuildReport) -> Iterator[Su
             report.skip(path, "no mask with the same name")
             continue
         try:
-            image, mask = _read(path), Image.open(mask_path)
-            mask = mask.getchannel("A") if mask.mode in ("RGBA", "LA") else mask.convert("L")
+            image, mask = _read(path), mask_of(Image.open(mask_path))
         except (AlphacutError, OSError) as exc:
             report.skip(path, str(exc))
             continue
@@ -163,6 +173,8 @@ def build_dataset(
     """Write every sample of ``subjects`` under ``out`` and the manifest last (a folder without a
     manifest is an unfinished build)."""
     report = report or BuildReport()
+    if settings.val_fraction + settings.test_fraction >= 1.0:
+        raise InputError("--val plus --test must leave subjects for training (their sum must be below 1)")
     _check_output(out, sources)
     rng = np.random.default_rng(settings.seed)
     backgrounds = BackgroundSource(list(settings.backgrounds), rng) if settings.backgrounds else None

@@ -50,7 +50,8 @@ def centre_thumbnail(image: Image.Image, settings: MatchSettings) -> tuple[np.nd
     size = (settings.size, settings.size)
     if crop.mode in ("RGBA", "LA", "PA") or (crop.mode == "P" and "transparency" in crop.info):
         rgba = crop.convert("RGBA")
-        alpha = np.asarray(rgba.getchannel("A").resize(size, Image.Resampling.BOX), np.float32) / 255.0
+        alpha_full = np.asarray(rgba.getchannel("A"), np.float32) / 255.0
+        alpha = np.asarray(Image.fromarray(alpha_full, "F").resize(size, Image.Resampling.BOX), np.float32)
         # grey of the opaque part only: average colour weighted by alpha, so edges do not pull to black
         premultiplied = np.asarray(rgba, np.float32)
         grey_full = premultiplied[..., :3] @ np.array([0.299, 0.587, 0.114], np.float32) * premultiplied[..., 3] / 255.0
@@ -113,13 +114,17 @@ def match_pairs(
             result.matches.append(match)
     for row, path in enumerate(images_ok):
         if row not in assigned_rows:
-            best = float(scores[row].min())
-            result.unmatched_images.append((path, f"best score {best:.1f} > threshold {settings.threshold:g}"))
+            result.unmatched_images.append((path, _unmatched_reason(float(scores[row].min()), settings, "cutout")))
     for col, path in enumerate(cutouts_ok):
         if col not in assigned_cols:
-            best = float(scores[:, col].min())
-            result.unmatched_cutouts.append((path, f"best score {best:.1f} > threshold {settings.threshold:g}"))
+            result.unmatched_cutouts.append((path, _unmatched_reason(float(scores[:, col].min()), settings, "image")))
     return result
+
+
+def _unmatched_reason(best: float, settings: MatchSettings, other: str) -> str:
+    if best > settings.threshold:
+        return f"best score {best:.1f} > threshold {settings.threshold:g}"
+    return f"its closest {other} (score {best:.1f}) was assigned to a better-matching file"
 
 
 def _thumbnails(paths, settings, load, failures):
