@@ -39,6 +39,10 @@ from alphacut.cli import eval_cmd, models_cmd, remove_cmd  # noqa: E402  (comman
 app.command("remove", no_args_is_help=True)(remove_cmd.remove)
 app.command("eval", no_args_is_help=True)(eval_cmd.evaluate)
 app.add_typer(models_cmd.models_app, name="models")
+from alphacut.cli import serve_cmd  # noqa: E402
+app.command("serve")(serve_cmd.serve)
+from alphacut.cli import review_cmd  # noqa: E402
+app.add_typer(review_cmd.review_app, name="review")
 
 
 def main() -> None:
