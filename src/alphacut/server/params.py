@@ -26,7 +26,7 @@ class RemoveParams(BaseModel):
     bg_fit: Literal["fill", "fit", "stretch"] = Field("fill", description="How an uploaded bg_image covers the frame.")
     crop: bool = Field(False, description="Crop to the subject's bounding box.")
     margin: int = Field(0, ge=0, le=4096, description="Pixels kept around the subject with crop.")
-    threshold: Optional[float] = Field(None, ge=0.0, le=1.0, description="Binary alpha: opaque where alpha >= threshold.")
+    threshold: Optional[float] = Field(None, ge=0.0, le=1.0, allow_inf_nan=False, description="Binary alpha: opaque where alpha >= threshold.")
     keep_soft: bool = Field(False, description="Soft alpha even where the preset binarises.")
     main_subject: bool = Field(False, description="Keep the dominant subject, drop bystanders.")
 
