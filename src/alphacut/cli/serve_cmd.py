@@ -47,7 +47,10 @@ def serve(
     config = uvicorn.Config(app, host=host, port=port, log_level=log_level, timeout_graceful_shutdown=5)
     server = uvicorn.Server(config)
     _announce(server, host, port)
-    server.run()
+    try:
+        server.run()
+    except KeyboardInterrupt:  # uvicorn re-raises Ctrl-C after its graceful shutdown: a normal stop
+        print("alphacut serve: stopped", file=sys.stderr)
 
 
 def _announce(server, host: str, port: int) -> None:
