@@ -1,7 +1,6 @@
 """Server fixtures: apps on the tiny model, a gate that holds workers, and a live uvicorn server."""
 from __future__ import annotations
 
-import io
 import socket
 import threading
 import time
@@ -10,7 +9,6 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 import pytest
-from PIL import Image
 
 pytest.importorskip("fastapi", reason="the serve extra is not installed (pip install -e '.[serve]')")
 
@@ -39,12 +37,6 @@ class GatedSession(SalientSession):
         if not self.gate.wait(timeout=30):
             raise RuntimeError("test gate never opened")
         return super().predict(image)
-
-
-def png_bytes(image: Image.Image, fmt: str = "PNG") -> bytes:
-    buffer = io.BytesIO()
-    image.save(buffer, format=fmt)
-    return buffer.getvalue()
 
 
 @pytest.fixture()
