@@ -2,6 +2,16 @@
 # Create .venv (Python 3.11) and install alphacut with its test tools. Idempotent and quiet.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# serve tests: PostgreSQL (review votes) and Debian's Chromium (browser test, driven by Playwright; no browser download)
+if ! compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || [ ! -x /usr/bin/chromium ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "setup: installing postgresql and chromium (apt-get)" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >/dev/null && apt-get install -y -qq --no-install-recommends postgresql chromium >/dev/null
+  else
+    echo "setup: postgresql or chromium missing and not root: their tests will be skipped" >&2
+  fi
+fi
 PYTHON=${PYTHON:-python3.11}
 command -v "$PYTHON" >/dev/null || PYTHON=python3
 if [ ! -x .venv/bin/python ]; then
@@ -12,7 +22,7 @@ stamp=.venv/.alphacut-installed
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   echo "setup: installing alphacut and its dependencies into .venv" >&2
   .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip 2>&1 | grep -v '^WARNING: Location' >&2 || true
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[test,train]" 2>&1 | grep -v '^WARNING: Location' >&2 || true
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[test,train,serve]" 2>&1 | grep -v '^WARNING: Location' >&2 || true
   .venv/bin/python -c "import alphacut, onnxruntime, PIL, typer, torch" || { echo "setup: install failed" >&2; exit 1; }
   touch "$stamp"
 fi

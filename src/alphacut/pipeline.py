@@ -12,6 +12,7 @@ from alphacut.compose.cutout import cutout, mask_image
 from alphacut.io.decode import DecodedImage
 from alphacut.models.session import SalientSession
 from alphacut.refine.alpha import alpha_to_uint8, apply_source_alpha
+from alphacut.refine.hints import Hints, parse_hints
 from alphacut.refine.presets import DEFAULT_PRESET, RefineSettings, get_preset
 from alphacut.refine.refiner import refine, settings_for
 
@@ -78,17 +79,22 @@ class Remover:
         self.options = options or RemoveOptions()
         get_preset(self.options.preset)  # an unknown preset fails here, before any work
 
-    def refine(self, image: Image.Image) -> tuple[np.ndarray, Image.Image]:
-        """uint8 alpha and the colours to show (decontaminated at soft edges) for one frame."""
+    def refine(self, image: Image.Image, hints: Hints | None = None) -> tuple[np.ndarray, Image.Image]:
+        """uint8 alpha and the colours to show (decontaminated at soft edges) for one frame;
+        ``hints`` force user-marked pixels to foreground or background."""
         settings = self.options.settings(np.asarray(image.convert("RGB")))
-        refined = refine(image, self.session.predict, settings, model_side=max(self.session.spec.input_size))
+        refined = refine(image, self.session.predict, settings, model_side=max(self.session.spec.input_size), hints=hints)
         alpha = alpha_to_uint8(apply_source_alpha(refined.alpha, image))
         colours = Image.fromarray(refined.rgb) if refined.rgb is not None else image
         return alpha, colours
 
-    def process(self, decoded: DecodedImage) -> list[Image.Image]:
-        """Every frame's result; an animation is cropped to one box so its frames stay aligned."""
-        refined = [self.refine(frame.image) for frame in decoded.frames]
+    def process(self, decoded: DecodedImage, hints: Image.Image | None = None) -> list[Image.Image]:
+        """Every frame's result; an animation is cropped to one box so its frames stay aligned.
+
+        ``hints`` is an optional keep/remove stroke image (see :mod:`alphacut.refine.hints`),
+        scaled to the frame size and applied to every frame."""
+        parsed = parse_hints(hints, decoded.size) if hints is not None else None
+        refined = [self.refine(frame.image, parsed) for frame in decoded.frames]
         box = union_box([crop_box(a, self.options.margin) for a, _ in refined]) if self.options.crop else None
         return [self.compose(colours, alpha, box) for alpha, colours in refined]
 

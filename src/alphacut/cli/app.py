@@ -42,6 +42,10 @@ app.add_typer(models_cmd.models_app, name="models")
 app.add_typer(adapt_cmd.dataset_app, name="dataset")
 app.command("train", no_args_is_help=True)(adapt_cmd.train)
 app.command("export", no_args_is_help=True)(adapt_cmd.export)
+from alphacut.cli import serve_cmd  # noqa: E402
+app.command("serve")(serve_cmd.serve)
+from alphacut.cli import review_cmd  # noqa: E402
+app.add_typer(review_cmd.review_app, name="review")
 
 
 def main() -> None:

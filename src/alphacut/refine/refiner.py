@@ -12,6 +12,7 @@ from PIL import Image
 from alphacut.refine.border_fill import border_fill_mask, border_is_flat, flat_tolerance
 from alphacut.refine.foreground import decontaminate
 from alphacut.refine.gaps import background_colour_gaps, enclosed_regions
+from alphacut.refine.hints import Hints, apply_hints
 from alphacut.refine.main_subject import keep_main_subject
 from alphacut.refine.matting import matte
 from alphacut.refine.pixel_art import block_majority, looks_like_pixel_art, native_art, upscale_nearest
@@ -67,8 +68,18 @@ def predict_averaged(predict: Predict, image: Image.Image, variants: int, model_
     return np.mean(outputs, axis=0).astype(np.float32) if len(outputs) > 1 else outputs[0]
 
 
-def refine(image: Image.Image, predict: Predict, settings: RefineSettings | None = None, *, model_side: int = 1024) -> Refined:
-    """Alpha and cutout colours for ``image`` (RGB or RGBA) with ``settings`` (``None`` = auto)."""
+def refine(
+    image: Image.Image,
+    predict: Predict,
+    settings: RefineSettings | None = None,
+    *,
+    model_side: int = 1024,
+    hints: Hints | None = None,
+) -> Refined:
+    """Alpha and cutout colours for ``image`` (RGB or RGBA) with ``settings`` (``None`` = auto).
+
+    ``hints`` (user keep/remove strokes) are forced before matting, so matting treats them as known,
+    and again after the last stage that changes alpha, so nothing undoes them."""
     timings: dict[str, float] = {}
     clock = time.perf_counter()
 
@@ -94,6 +105,7 @@ def refine(image: Image.Image, predict: Predict, settings: RefineSettings | None
     if chosen.gaps:
         alpha[enclosed_regions(alpha >= 0.5) | background_colour_gaps(rgb, alpha)] = 0.0
         lap("gaps")
+    alpha = apply_hints(alpha, hints)
     if chosen.matting != "none" and chosen.threshold is None:
         trimap = trimap_from_probability(alpha, width=band_width(alpha.shape, chosen.band), low=chosen.low, high=chosen.high)
         alpha = matte(rgb, alpha, trimap, method=chosen.matting)
@@ -101,6 +113,7 @@ def refine(image: Image.Image, predict: Predict, settings: RefineSettings | None
     if chosen.main_subject:
         alpha = keep_main_subject(rgb, alpha)
         lap("main_subject")
+    alpha = apply_hints(alpha, hints)
     if chosen.threshold is not None:
         alpha = (alpha >= chosen.threshold).astype(np.float32)
     colours = rgb
