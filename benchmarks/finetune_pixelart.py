@@ -59,6 +59,8 @@ def main() -> None:
     parser.add_argument("--name", default="pixelart-ft")
     parser.add_argument("--skip-build", action="store_true")
     parser.add_argument("--skip-train", action="store_true")
+    parser.add_argument("--fine-tuned-only", action="store_true",
+                        help="score only the fine-tuned model (the baselines do not change between runs)")
     args = parser.parse_args()
     dataset, run_dir, test_dir = args.out / "dataset", args.out / "run", args.out / "test-set"
     print(f"machine: {machine()}", flush=True)
@@ -81,8 +83,8 @@ def main() -> None:
     report = args.out / "report"
     shutil.rmtree(report, ignore_errors=True)
     ft = f"model:{args.name}"
-    run("eval", "--data", str(test_dir), "-o", str(report), "-q",
-        "--pipeline", "raw", "--pipeline", "pixel-art", "--pipeline", "border-fill",
+    baselines = [] if args.fine_tuned_only else ["--pipeline", "raw", "--pipeline", "pixel-art", "--pipeline", "border-fill"]
+    run("eval", "--data", str(test_dir), "-o", str(report), "-q", *baselines,
         "--pipeline", f"raw={ft}", "--pipeline", f"raw={ft},threshold:0.5", "--pipeline", f"pixel-art={ft}")
     results = json.loads((report / "results.json").read_text())
     print_table(results)

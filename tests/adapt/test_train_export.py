@@ -114,3 +114,12 @@ def test_bad_configurations_are_refused(tiny_arch, shapes_dataset, tmp_path):
         train(TrainConfig(data=str(shapes_dataset), out=str(tmp_path / "b"), arch=tiny_arch, init="isnet"))
     with pytest.raises(InputError, match="not a dataset"):
         train(TrainConfig(data=str(tmp_path), out=str(tmp_path / "c"), arch=tiny_arch, init=None))
+
+
+def test_a_time_limit_stops_within_the_epoch(tiny_arch, shapes_dataset, tmp_path):
+    config = TrainConfig(data=str(shapes_dataset), out=str(tmp_path / "run"), arch=tiny_arch, init=None, size=32,
+                         batch=2, epochs=5, precision="fp32", threads=1, time_limit=1e-6)
+    result = train(config)
+    assert "time limit" in result.stopped
+    assert [(h.epoch, h.steps) for h in result.history] == [(1, 1)]  # one step, then validated and saved
+    assert (tmp_path / "run" / "last.pt").is_file()

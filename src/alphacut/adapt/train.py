@@ -44,7 +44,7 @@ class TrainConfig:
     device: str = "auto"
     precision: str = "auto"  # auto, fp32, bf16, fp16
     seed: int = 0
-    time_limit: float | None = None  # minutes of training; stops after the epoch that crosses it
+    time_limit: float | None = None  # minutes of training (validation not counted); then validate, save, stop
     steps_per_epoch: int | None = None  # cap (a random subset of the training split each epoch)
     threads: int | None = None
 
@@ -191,6 +191,7 @@ def train(
                      "train": len(train_set), "val": len(val_set), "steps_per_epoch": steps_per_epoch,
                      "start_val_iou": start_iou, "epoch": epoch})
     stopped = "epochs"
+    limit = config.time_limit * 60 if config.time_limit is not None else None
     model.train()
     while epoch < config.epochs:
         train_set.set_epoch(epoch)
@@ -210,6 +211,8 @@ def train(
             step += 1
             losses.append(loss.item())
             report("step", {"epoch": epoch, "step": step, "loss": losses[-1]})
+            if limit is not None and elapsed + time.perf_counter() - started >= limit:
+                break  # the epoch ends early; it is still validated and saved
         elapsed += time.perf_counter() - started
         epoch += 1
         val_iou, val_mae = evaluate(model, val_loader, device, dtype)
@@ -228,7 +231,7 @@ def train(
         if bad_epochs >= config.patience:
             stopped = f"early stop: no better validation IoU for {config.patience} epochs"
             break
-        if config.time_limit is not None and elapsed >= config.time_limit * 60:
+        if limit is not None and elapsed >= limit:
             stopped = f"time limit of {config.time_limit:g} min reached"
             break
     return TrainResult(out, best_iou, start_iou, history, stopped)

@@ -101,7 +101,7 @@ def train(
     pixel_art: bool = typer.Option(False, "--pixel-art", help="Nearest-neighbour resampling everywhere."),
     device: str = typer.Option("auto", "--device", help="auto, cpu or cuda."),
     precision: str = typer.Option("auto", "--precision", help="auto (fp16 on CUDA, bf16 on CPUs with AMX), fp32, bf16, fp16."),
-    time_limit: Optional[float] = typer.Option(None, "--time-limit", help="Minutes of training, then stop after that epoch."),
+    time_limit: Optional[float] = typer.Option(None, "--time-limit", help="Minutes of training (validation not counted); then validate, save and stop."),
     steps_per_epoch: Optional[int] = typer.Option(None, "--steps-per-epoch", min=1),
     threads: Optional[int] = typer.Option(None, "--threads", min=1, help="CPU threads for PyTorch (default: all cores)."),
     seed: int = typer.Option(0, "--seed"),
