@@ -39,7 +39,8 @@ from alphacut.cli import eval_cmd, models_cmd, remove_cmd  # noqa: E402  (comman
 app.command("remove", no_args_is_help=True)(remove_cmd.remove)
 app.command("eval", no_args_is_help=True)(eval_cmd.evaluate)
 app.add_typer(models_cmd.models_app, name="models")
-from alphacut.cli import edit_cmd  # noqa: E402
+from alphacut.cli import compose_cmd, edit_cmd  # noqa: E402
+app.command("compose", no_args_is_help=True)(compose_cmd.compose)
 app.command("erase", no_args_is_help=True)(edit_cmd.erase)
 app.command("replace-bg", no_args_is_help=True)(edit_cmd.replace_bg)
 
