@@ -16,7 +16,8 @@ used; every known pixel of the result is the input's, exactly.
 Size: if the graph fixes H and W (e.g. 512 x 512), the image and mask are resized to that size,
 and the output resized back (soft edges of the hole take the resized output, not a seam). If
 H and W are dynamic, the image is padded by reflection to a multiple of ``multiple`` (8 by
-default; U-Nets with k downsamplings need 2**k) and the output cropped back; ``max_side`` bounds
+default; U-Nets with k downsamplings need 2**k; a graph can declare its own in the metadata
+property ``multiple``, as ``alphacut.edit.train`` does) and the output cropped back; ``max_side`` bounds
 the working resolution for large photos.
 
 ``alphacut.edit.train`` exports models that follow this contract.
@@ -55,7 +56,8 @@ class OnnxFiller:
             raise ModelError(f"{self.path}: onnxruntime cannot load this model ({str(exc).splitlines()[0]})") from None
         self.image_input, self.mask_input, self.fixed_size = _inputs_of(self.session, self.path)
         self.output = self.session.get_outputs()[0].name
-        self.multiple = max(1, int(multiple))
+        declared = self.session.get_modelmeta().custom_metadata_map.get("multiple")
+        self.multiple = max(1, int(declared) if declared and declared.isdigit() else int(multiple))
         self.max_side = max_side
         self.name = f"onnx:{self.path.name}"
 
