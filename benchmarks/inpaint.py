@@ -111,7 +111,10 @@ def main() -> None:
     parser.add_argument("--data", type=Path, required=True)
     parser.add_argument("--count", type=int, default=0, help="Use the first N photos (0: all).")
     parser.add_argument("--out", type=Path, default=Path("bench-out/inpaint"))
+    parser.add_argument("--megapixel", action="store_true", help="Only time real object removals at 1 MP.")
     args = parser.parse_args()
+    if args.megapixel:
+        return time_megapixel(args.data)
     images = sorted((args.data / "images").iterdir())
     if args.count:
         images = images[: args.count]
@@ -174,6 +177,36 @@ def main() -> None:
                  if r["size"] == t["size"] == size and r["image"] == t["image"] and r["filler"] == "exemplar" and t["filler"] == "telea"]
         wins = sum(e > t for e, t in pairs)
         print(f"- {size}: {wins}/{len(pairs)}, median +{statistics.median(e - t for e, t in pairs):.4f}")
+
+
+def time_megapixel(data: Path, repeats: int = 2) -> None:
+    """Seconds per real object removal on the set's largest-hole photos resized to 1 MP."""
+    fillers = {name: get_filler(name) for name in FILLERS}
+    fill_hole(fillers["exemplar"], np.zeros((40, 40, 3), np.uint8), np.eye(40, dtype=bool))  # compile once
+    cases = []
+    for path in sorted((data / "images").glob("inpaintanything_*")):
+        image = Image.open(path).convert("RGB")
+        scale = np.sqrt(1e6 / (image.width * image.height))
+        size = (round(image.width * scale), round(image.height * scale))
+        rgb = np.asarray(image.resize(size, Image.Resampling.LANCZOS))
+        mask = np.asarray(Image.open(data / "gt" / (path.stem + ".png")).convert("L").resize(size)) > 127
+        cases.append((path.stem, rgb, grow(mask, auto_dilation(mask.shape))))
+    print(f"## Object removal at 1 MP ({len(cases)} photos, median of {repeats} runs), {machine()}\n")
+    print("| photo | hole % | " + " | ".join(f"{n} s" for n in FILLERS) + " |")
+    print("|---|---|" + "---|" * len(FILLERS))
+    totals: dict[str, list[float]] = {n: [] for n in FILLERS}
+    for name, rgb, hole in cases:
+        row = []
+        for filler_name, filler in fillers.items():
+            runs = []
+            for _ in range(repeats):
+                start = time.perf_counter()
+                fill_hole(filler, rgb, hole)
+                runs.append(time.perf_counter() - start)
+            totals[filler_name].append(statistics.median(runs))
+            row.append(f"{statistics.median(runs):.2f}")
+        print(f"| {name} | {100 * hole.mean():.1f} | " + " | ".join(row) + " |")
+    print("| **median** | | " + " | ".join(f"**{statistics.median(v):.2f}**" for v in totals.values()) + " |")
 
 
 if __name__ == "__main__":
