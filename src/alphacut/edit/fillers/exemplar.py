@@ -55,6 +55,8 @@ class ExemplarFiller:
         Patches are taken from the hole's bounding box grown by ``reach`` x its larger side on
         every side (None: anywhere). Nearby content is the likeliest continuation; far-away
         look-alikes (a palm crown for a dark patch of sky) are the typical exemplar failure.
+    thin
+        The pyramid stops once the hole is at most ``thin`` x the patch radius thick.
     """
 
     name = "exemplar"
