@@ -9,6 +9,7 @@ from PIL import Image
 from alphacut.compose.background import Color, on_color, on_image
 from alphacut.compose.crop import crop_box, union_box
 from alphacut.compose.cutout import cutout, mask_image
+from alphacut.compose.scene import Scene, compose_scene
 from alphacut.io.decode import DecodedImage
 from alphacut.models.session import SalientSession
 from alphacut.refine.alpha import alpha_to_uint8, apply_source_alpha
@@ -41,11 +42,14 @@ class RemoveOptions:
     decontaminate: bool | None = None
     matting: str | None = None
     tta: int | None = None
+    scene: "Scene | None" = None  # shadow, harmonisation, blurred original, layouts (compose.scene)
 
     @property
     def has_transparency(self) -> bool:
         if self.mask:
             return False
+        if self.scene is not None:
+            return not self.scene.opaque
         if self.bg_color is not None:
             return self.bg_color[3] < 255
         return self.bg_image is None or self.bg_fit == "fit"
@@ -104,7 +108,10 @@ class Remover:
             result = mask_image(alpha)
         else:
             result = cutout(image, alpha)
-            if options.bg_color is not None:
+            if options.scene is not None:
+                result = compose_scene(image, alpha, options.scene)
+                box = None if options.scene.layout else box
+            elif options.bg_color is not None:
                 result = on_color(result, options.bg_color)
             elif options.bg_image is not None:
                 result = on_image(result, options.bg_image, options.bg_fit)

@@ -36,6 +36,10 @@ def remove(
     bg_fit: Fit = typer.Option(Fit.fill, "--bg-fit", help="How --bg-image covers the frame."),
     crop: bool = typer.Option(False, "--crop", help="Crop to the subject's bounding box."),
     margin: int = typer.Option(0, "--margin", min=0, help="Pixels kept around the subject with --crop."),
+    bg_blur: Optional[float] = typer.Option(None, "--bg-blur", min=0.5, metavar="SIGMA", help="Put the subject on its own photo, painted out and blurred."),
+    shadow: Optional[str] = typer.Option(None, "--shadow", help="Add a drop or contact shadow under the subject."),
+    harmonize: Optional[float] = typer.Option(None, "--harmonize", min=0.0, max=1.0, help="Match the subject's colours to the new background (0-1)."),
+    ecommerce: Optional[int] = typer.Option(None, "--ecommerce", min=16, metavar="SIZE", help="Square SIZE px canvas, subject centred with a margin, white unless --bg."),
     preset: str = typer.Option("auto", "-p", "--preset", help="auto, photo, portrait, product, graphic, pixel-art or raw."),
     threshold: Optional[float] = typer.Option(None, "--threshold", min=0.0, max=1.0, help="Binary alpha: opaque where alpha >= T."),
     keep_soft: bool = typer.Option(False, "--keep-soft", help="Soft alpha even where the preset binarises."),
@@ -75,6 +79,13 @@ def remove(
         margin=margin, preset=preset, threshold=threshold, keep_soft=keep_soft, main_subject=main_subject,
         decontaminate=decontaminate, matting=matting, tta=tta,
     )
+    from dataclasses import replace
+
+    from alphacut.compose.scene import scene_for_remove
+
+    options = replace(options, scene=scene_for_remove(
+        bg_color=options.bg_color, bg_image=options.bg_image, bg_fit=bg_fit.value, blur=bg_blur, shadow=shadow,
+        harmonize=harmonize, ecommerce=ecommerce))
     plan = plan_jobs(inputs, output, out_fmt, mask=mask)
     jobs, skipped, refused = check_targets(plan.jobs, overwrite=overwrite, skip_existing=skip_existing)
     failures = plan.failures + refused

@@ -1,0 +1,129 @@
+"""``alphacut erase`` (object removal) and ``alphacut replace-bg`` (background repainting)."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+FILL_HELP = "Filler: exemplar (patches, default), telea or ns (diffusion, thin regions), or onnx:PATH (your model)."
+
+
+def erase(
+    image: Path = typer.Argument(..., help="The photo to edit."),
+    point: Optional[List[str]] = typer.Option(None, "--point", metavar="X,Y", help="Remove the object under this pixel (repeatable)."),
+    box: Optional[str] = typer.Option(None, "--box", metavar="X0,Y0,X1,Y1", help="Remove the object inside this box."),
+    mask: Optional[Path] = typer.Option(None, "--mask", metavar="FILE", help="Remove the white pixels of this mask image."),
+    output: Optional[Path] = typer.Option(None, "-o", "--output", help="Output file (default: NAME.erased.png beside the input)."),
+    fill: str = typer.Option("exemplar", "--fill", help=FILL_HELP),
+    dilate: Optional[int] = typer.Option(None, "--dilate", min=0, help="Grow the mask by N px first (default: 0.6% of the long side, >= 3)."),
+    save_mask: Optional[Path] = typer.Option(None, "--save-mask", metavar="FILE", help="Also write the filled region as a mask."),
+    model: str = typer.Option("isnet", "-m", "--model", help="Model that finds the object under --point/--box."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace existing outputs."),
+    max_pixels: Optional[int] = typer.Option(None, "--max-pixels", min=1, help="Refuse larger images (default 200 MP)."),
+    quiet: bool = typer.Option(False, "-q", "--quiet", help="No summary line."),
+) -> None:
+    """Remove an object: pick it by a click, a box or a mask, then fill the hole."""
+    import numpy as np
+    from PIL import Image
+
+    from alphacut.edit import select
+    from alphacut.edit.erase import erase as erase_object
+    from alphacut.edit.fillers import get_filler
+    from alphacut.errors import InputError
+    from alphacut.io.decode import decode_image
+
+    chosen = sum(bool(x) for x in (point, box, mask))
+    if chosen != 1:
+        raise InputError("say what to remove with exactly one of --point X,Y, --box X0,Y0,X1,Y1 or --mask FILE")
+    target = _target(image, output, ".erased", overwrite)
+    mask_target = _target(image, save_mask, ".mask", overwrite) if save_mask else None
+    filler = get_filler(fill)
+    picture = decode_image(image, max_pixels=max_pixels).frames[0].image
+    rgb = np.asarray(picture.convert("RGB"))
+    if mask is not None:
+        selected = select.mask_from_file(mask, picture.size)
+    else:
+        from alphacut.models import load_model
+
+        predict = load_model(model).predict
+        if box is not None:
+            selected = select.object_in_box(rgb, select.parse_box(box), predict)
+        else:
+            selected = np.zeros(rgb.shape[:2], bool)
+            for text in point or []:
+                selected |= select.object_at_point(rgb, select.parse_point(text), predict)
+    grow_by = select.auto_dilation(rgb.shape) if dilate is None else dilate
+    result = erase_object(picture, selected, filler, grow_by)
+    _write(result, target)
+    if mask_target is not None:
+        _write(Image.fromarray(select.grow(selected, grow_by).astype(np.uint8) * 255, "L"), mask_target)
+    if not quiet:
+        share = 100.0 * select.grow(selected, grow_by).mean()
+        print(f"erased {share:.1f}% of the image with {filler.name} -> {target}", file=sys.stderr)
+
+
+def replace_bg(
+    image: Path = typer.Argument(..., help="The photo whose background is repainted."),
+    fill: str = typer.Option("exemplar", "--fill", help=FILL_HELP),
+    texture: Optional[Path] = typer.Option(None, "--texture", metavar="FILE", help="Sample the exemplar filler copies from (wood, paper, fabric...)."),
+    output: Optional[Path] = typer.Option(None, "-o", "--output", help="Output file (default: NAME.newbg.png beside the input)."),
+    model: str = typer.Option("isnet", "-m", "--model", help="Model that finds the subject."),
+    preset: str = typer.Option("auto", "-p", "--preset", help="Refinement preset of the subject's mask."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace existing outputs."),
+    max_pixels: Optional[int] = typer.Option(None, "--max-pixels", min=1, help="Refuse larger images (default 200 MP)."),
+    quiet: bool = typer.Option(False, "-q", "--quiet", help="No summary line."),
+) -> None:
+    """Repaint the background with a filler, keeping the subject pixel-exact."""
+    import numpy as np
+
+    from alphacut.edit.erase import replace_background
+    from alphacut.edit.fillers import get_filler
+    from alphacut.errors import InputError
+    from alphacut.io.decode import decode_image
+    from alphacut.models import load_model
+    from alphacut.pipeline import RemoveOptions, Remover
+
+    target = _target(image, output, ".newbg", overwrite)
+    options = {}
+    if fill.strip() == "exemplar":
+        if texture is None:
+            raise InputError("--fill exemplar repaints the background from a sample: add --texture FILE "
+                             "(or use --fill onnx:PATH with a generative model)")
+        sample = decode_image(texture, max_pixels=max_pixels).frames[0].image
+        options["source"] = np.asarray(sample.convert("RGB"))
+    elif texture is not None:
+        raise InputError("--texture is only used by --fill exemplar")
+    filler = get_filler(fill, **options)
+    picture = decode_image(image, max_pixels=max_pixels).frames[0].image
+    alpha, _ = Remover(load_model(model), RemoveOptions(preset=preset)).refine(picture)
+    if (alpha > 8).all():
+        raise InputError(f"{image}: the subject covers the whole image; there is no background to repaint")
+    _write(replace_background(picture, alpha, filler), target)
+    if not quiet:
+        print(f"background repainted with {filler.name} -> {target}", file=sys.stderr)
+
+
+def _target(source: Path, output: Optional[Path], suffix: str, overwrite: bool) -> Path:
+    """The output path (default NAME<suffix>.png beside ``source``), refused if it is the input
+    or exists without ``--overwrite``."""
+    from alphacut.errors import OutputError
+    from alphacut.io.encode import format_for_path
+
+    target = output or source.with_name(source.stem + suffix + ".png")
+    format_for_path(target)
+    if target.exists() and source.exists() and target.resolve() == source.resolve():
+        raise OutputError(f"{target}: refusing to overwrite the input")
+    if target.exists() and not overwrite:
+        raise OutputError(f"{target}: exists; add --overwrite to replace it")
+    return target
+
+
+def _write(image, target: Path) -> None:
+    from alphacut.io.encode import encode_frames, format_for_path, write_atomic
+
+    fmt = format_for_path(target)
+    if fmt == "JPEG" and image.mode == "RGBA":
+        image = image.convert("RGB")
+    write_atomic(target, encode_frames([image], fmt))

@@ -1,0 +1,1 @@
+"""Editing: pick an object (click, box or mask), fill holes, repaint backgrounds."""

@@ -1,0 +1,156 @@
+"""Hole fillers: known pixels stay exact, periodic textures are refilled close to the truth."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import onnx
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from onnx import TensorProto, helper, numpy_helper
+
+from alphacut.edit.fillers import fill_hole, get_filler
+from alphacut.edit.fillers.exemplar import ExemplarFiller
+from alphacut.errors import InputError, ModelError
+
+FILLERS = ["telea", "ns", "exemplar"]
+
+
+def periodic_texture(height: int, width: int, period: int) -> np.ndarray:
+    yy, xx = np.mgrid[0:height, 0:width]
+    red = 128 + 100 * np.sin(2 * np.pi * xx / period)
+    green = 128 + 100 * np.cos(2 * np.pi * yy / period)
+    blue = np.where(((xx // (period // 2)) + (yy // (period // 2))) % 2 == 0, 40, 210)
+    return np.stack([red, green, blue], -1).round().astype(np.uint8)
+
+
+def square_hole(height: int, width: int, top: int, left: int, side: int) -> np.ndarray:
+    hole = np.zeros((height, width), bool)
+    hole[top:top + side, left:left + side] = True
+    return hole
+
+
+def hole_error(filled: np.ndarray, truth: np.ndarray, hole: np.ndarray) -> float:
+    return float(np.abs(filled.astype(np.float64) - truth)[hole].mean())
+
+
+def test_exemplar_refills_a_large_hole_in_a_periodic_texture():
+    truth = periodic_texture(96, 96, 12)
+    hole = square_hole(96, 96, 30, 34, 28)  # 28 px: more than two periods, far wider than a patch
+    exemplar = hole_error(fill_hole(get_filler("exemplar"), truth, hole), truth, hole)
+    telea = hole_error(fill_hole(get_filler("telea"), truth, hole), truth, hole)
+    assert exemplar < 12.0
+    assert exemplar < telea / 3
+
+
+@pytest.mark.parametrize("name", FILLERS)
+def test_a_flat_image_is_filled_flat(name):
+    flat = np.full((40, 50, 3), (30, 120, 200), np.uint8)
+    hole = square_hole(40, 50, 10, 12, 15)
+    filled = fill_hole(get_filler(name), flat, hole)
+    assert np.abs(filled.astype(int) - flat).max() <= 2  # OpenCV 5 Telea wobbles by +-2 on flat areas
+
+
+@pytest.mark.parametrize("name", ["telea", "ns"])
+def test_diffusion_closes_a_thin_scratch_on_a_gradient(name):
+    yy, xx = np.mgrid[0:64, 0:64]
+    truth = np.stack([xx * 3, yy * 3, (xx + yy) * 1.5], -1).astype(np.uint8)
+    hole = np.zeros((64, 64), bool)
+    hole[20:44, 31:33] = True  # a 2 px wide vertical scratch
+    assert hole_error(fill_hole(get_filler(name), truth, hole), truth, hole) < 3.0
+
+
+@settings(max_examples=12)
+@given(
+    name=st.sampled_from(FILLERS),
+    top=st.integers(0, 30), left=st.integers(0, 30), side=st.integers(1, 18),
+    seed=st.integers(0, 2**16),
+)
+def test_pixels_outside_the_hole_are_untouched(name, top, left, side, seed):
+    rgb = np.random.default_rng(seed).integers(0, 256, (48, 48, 3), dtype=np.uint8)
+    hole = square_hole(48, 48, top, left, side)
+    filled = fill_hole(get_filler(name), rgb, hole)
+    assert filled.shape == rgb.shape and filled.dtype == np.uint8
+    assert np.array_equal(filled[~hole], rgb[~hole])
+
+
+def test_exemplar_is_deterministic_for_a_seed():
+    rgb = periodic_texture(64, 64, 10)
+    hole = square_hole(64, 64, 20, 20, 20)
+    first = ExemplarFiller(seed=3).fill(rgb, hole)
+    assert np.array_equal(first, ExemplarFiller(seed=3).fill(rgb, hole))
+
+
+def test_exemplar_takes_patches_from_an_external_source():
+    rgb = np.zeros((48, 48, 3), np.uint8)
+    hole = np.ones((48, 48), bool)
+    hole[16:32, 16:32] = False  # only a "subject" square is known; the rest comes from the source
+    source = np.full((40, 40, 3), (10, 200, 90), np.uint8)
+    filled = fill_hole(ExemplarFiller(source=source), rgb, hole)
+    assert np.array_equal(filled[hole], np.broadcast_to((10, 200, 90), filled[hole].shape))
+    assert np.array_equal(filled[~hole], rgb[~hole])
+
+
+def test_no_hole_returns_a_copy_and_a_full_hole_is_refused():
+    rgb = periodic_texture(16, 16, 4)
+    assert np.array_equal(fill_hole(get_filler("telea"), rgb, np.zeros((16, 16), bool)), rgb)
+    with pytest.raises(InputError, match="whole image"):
+        fill_hole(get_filler("telea"), rgb, np.ones((16, 16), bool))
+
+
+def test_bad_names_and_shapes_are_input_errors():
+    with pytest.raises(InputError, match="unknown filler"):
+        get_filler("photoshop")
+    with pytest.raises(InputError, match="hole mask"):
+        fill_hole(get_filler("ns"), np.zeros((8, 8, 3), np.uint8), np.zeros((4, 4), bool))
+    with pytest.raises(InputError, match="uint8"):
+        fill_hole(get_filler("ns"), np.zeros((8, 8), np.uint8), np.zeros((8, 8), bool))
+
+
+COLOUR = np.array([0.2, 0.4, 0.6], np.float32)
+
+
+def constant_inpainter(path: Path, size: int | None = None, names=("image", "mask")) -> Path:
+    """output = image + mask x COLOUR: the zeroed hole comes back as COLOUR, the rest unchanged."""
+    dims = [1, 3, size, size] if size else [1, 3, "height", "width"]
+    mask_dims = [1, 1, size, size] if size else [1, 1, "height", "width"]
+    graph = helper.make_graph(
+        [helper.make_node("Mul", [names[1], "colour"], ["paint"]), helper.make_node("Add", [names[0], "paint"], ["out"])],
+        "constant_inpainter",
+        [helper.make_tensor_value_info(names[0], TensorProto.FLOAT, dims),
+         helper.make_tensor_value_info(names[1], TensorProto.FLOAT, mask_dims)],
+        [helper.make_tensor_value_info("out", TensorProto.FLOAT, dims)],
+        [numpy_helper.from_array(COLOUR.reshape(1, 3, 1, 1), "colour")],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 8
+    onnx.save(model, str(path))
+    return path
+
+
+@pytest.mark.parametrize("size, names", [(None, ("image", "mask")), (None, ("a", "b")), (16, ("image", "mask"))])
+def test_onnx_filler_follows_the_contract(tmp_path, size, names):
+    path = constant_inpainter(tmp_path / "paint.onnx", size, names)
+    rgb = periodic_texture(37, 29, 6)  # odd sizes: padding to a multiple of 8, or resizing to 16 x 16
+    hole = square_hole(37, 29, 8, 6, 14)
+    filled = fill_hole(get_filler(f"onnx:{path}"), rgb, hole)
+    expected = np.rint(COLOUR * 255).astype(np.uint8)
+    inner = square_hole(37, 29, 11, 9, 8)  # away from the hole's edge, where resizing blends
+    assert np.abs(filled[inner].astype(int) - expected).max() <= 1
+    assert np.array_equal(filled[~hole], rgb[~hole])
+
+
+def test_onnx_filler_names_what_is_wrong(tmp_path):
+    with pytest.raises(ModelError, match="no such ONNX file"):
+        get_filler(f"onnx:{tmp_path / 'missing.onnx'}")
+    graph = helper.make_graph(
+        [helper.make_node("Identity", ["x"], ["y"])], "one_input",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 8, 8])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 3, 8, 8])],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 8
+    onnx.save(model, str(tmp_path / "one.onnx"))
+    with pytest.raises(ModelError, match="two inputs"):
+        get_filler(str(tmp_path / "one.onnx"))
