@@ -223,3 +223,24 @@ def alphacut_cli() -> Callable[..., "subprocess.CompletedProcess[bytes]"]:
         )
 
     return run
+
+
+@pytest.fixture()
+def alphacut_run(monkeypatch, capsys):
+    """``alphacut ARGS`` through ``main()`` in this process: (exit code, stdout, stderr)."""
+    import sys
+
+    from alphacut.cli.app import main
+
+    monkeypatch.setenv("COLUMNS", "200")
+    monkeypatch.setenv("NO_COLOR", "1")
+
+    def run(*args: str) -> tuple[int, str, str]:
+        monkeypatch.setattr(sys, "argv", ["alphacut", *args])
+        with pytest.raises(SystemExit) as exited:
+            main()
+        captured = capsys.readouterr()
+        code = exited.value.code
+        return (0 if code is None else int(code)), captured.out, captured.err
+
+    return run

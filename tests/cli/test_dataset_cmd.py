@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +14,7 @@ import pytest
 from PIL import Image
 from typer.testing import CliRunner
 
-from alphacut.cli.app import app, main
+from alphacut.cli.app import app
 
 ALPHA = np.array([
     [0, 0, 0, 0, 0, 0],
@@ -39,23 +38,6 @@ def cutouts(tmp_path) -> Path:
         rgb = np.random.default_rng(index).integers(0, 256, ALPHA.shape + (3,), dtype=np.uint8)
         Image.fromarray(np.dstack([rgb, ALPHA]), "RGBA").save(folder / f"{name}.png")
     return folder
-
-
-@pytest.fixture()
-def alphacut_run(monkeypatch, capsys):
-    """``alphacut ARGS`` through ``main()`` in this process: (exit code, stdout, stderr)."""
-    monkeypatch.setenv("COLUMNS", "200")
-    monkeypatch.setenv("NO_COLOR", "1")
-
-    def run(*args: str) -> tuple[int, str, str]:
-        monkeypatch.setattr(sys, "argv", ["alphacut", *args])
-        with pytest.raises(SystemExit) as exited:
-            main()
-        captured = capsys.readouterr()
-        code = exited.value.code
-        return (0 if code is None else int(code)), captured.out, captured.err
-
-    return run
 
 
 def test_build_from_rgba_end_to_end(cutouts, tmp_path, monkeypatch):

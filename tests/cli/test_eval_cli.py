@@ -7,7 +7,6 @@ One run goes through the installed console script in a subprocess; the others ca
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +15,6 @@ from PIL import Image
 
 import alphacut.judge.evaluate  # noqa: F401  (imported by the command on first use: paid at collection instead)
 import alphacut.judge.report  # noqa: F401
-from alphacut.cli.app import main
 
 WIDTH, HEIGHT = 40, 30
 
@@ -48,20 +46,9 @@ def lines(stream: bytes | str) -> list[str]:
 
 
 @pytest.fixture()
-def alphacut_eval(monkeypatch, capsys):
-    """``alphacut eval ARGS`` through ``main()`` in this process: (exit code, stdout, stderr)."""
-    monkeypatch.setenv("COLUMNS", "200")
-    monkeypatch.setenv("NO_COLOR", "1")
-
-    def run(*args: str) -> tuple[int, str, str]:
-        monkeypatch.setattr(sys, "argv", ["alphacut", "eval", *args])
-        with pytest.raises(SystemExit) as exited:
-            main()
-        captured = capsys.readouterr()
-        code = exited.value.code
-        return (0 if code is None else int(code)), captured.out, captured.err
-
-    return run
+def alphacut_eval(alphacut_run):
+    """``alphacut eval ARGS`` in this process: (exit code, stdout, stderr)."""
+    return lambda *args: alphacut_run("eval", *args)
 
 
 def test_quiet_run_writes_the_report(alphacut_cli, tiny_set, tmp_path):

@@ -18,7 +18,7 @@ import torch
 from torch.utils.data import DataLoader
 
 from alphacut.adapt.augment import AugmentSettings
-from alphacut.adapt.data import MEAN, STD, SegmentationDataset
+from alphacut.adapt.data import SegmentationDataset
 from alphacut.adapt.losses import deep_supervision_loss
 from alphacut.config import default_threads
 from alphacut.errors import DeviceError, InputError, ModelError, OutputError

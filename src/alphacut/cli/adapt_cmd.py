@@ -157,7 +157,7 @@ def export(
         typer.echo(f"exported {target} (epoch {state.get('epoch')}, val IoU {state.get('val_iou', float('nan')):.4f}; "
                    f"onnxruntime vs PyTorch max difference {result.max_difference:.1e})", err=True)
         if name is not None:
-            record = add_user_model(spec_for_training(name, config, target), target)
+            add_user_model(spec_for_training(name, config, target), target)
             typer.echo(f"registered {name}: alphacut remove IMAGE --model {name}", err=True)
 
 
