@@ -13,6 +13,7 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   echo "setup: installing alphacut and its dependencies into .venv" >&2
   .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip 2>&1 | grep -v '^WARNING: Location' >&2 || true
   .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[test]" 2>&1 | grep -v '^WARNING: Location' >&2 || true
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[ray,optimize]" 2>&1 | grep -v '^WARNING: Location' >&2 || true
   .venv/bin/python -c "import alphacut, onnxruntime, PIL, typer" || { echo "setup: install failed" >&2; exit 1; }
   touch "$stamp"
 fi

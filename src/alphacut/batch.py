@@ -257,8 +257,11 @@ def run_batch(
 
 def _error_of(future: Future) -> str | None:
     exc = future.exception()
-    if exc is None:
-        return None
+    return None if exc is None else describe_error(exc)
+
+
+def describe_error(exc: BaseException) -> str:
+    """One line for a failed file: our own errors as they are, OS errors with the file name."""
     if isinstance(exc, AlphacutError):
         return str(exc)
     if isinstance(exc, OSError):
