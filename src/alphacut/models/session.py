@@ -73,6 +73,8 @@ class SalientSession:
 SESSION_FAMILIES: dict[str, type[SalientSession]] = {"salient": SalientSession}
 
 
-def create_session(spec: ModelSpec, path: Path, *, device: str, threads: int | None, runtime: str) -> SalientSession:
-    engine = open_runtime(path, output=spec.output, device=device, threads=threads, runtime=runtime)
+def create_session(
+    spec: ModelSpec, path: Path, *, device: str, threads: int | None, runtime: str, precision: str | None = None
+) -> SalientSession:
+    engine = open_runtime(path, output=spec.output, device=device, threads=threads, runtime=runtime, precision=precision)
     return SESSION_FAMILIES[spec.family](spec, path, engine)
