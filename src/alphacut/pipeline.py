@@ -80,7 +80,7 @@ class Remover:
 
     def refine(self, image: Image.Image) -> tuple[np.ndarray, Image.Image]:
         """uint8 alpha and the colours to show (decontaminated at soft edges) for one frame."""
-        settings = self.options.settings(np.asarray(image.convert("RGB")))
+        settings = self.options.settings(np.asarray(image if image.mode == "RGB" else image.convert("RGB")))
         refined = refine(image, self.session.predict, settings, model_side=max(self.session.spec.input_size))
         alpha = alpha_to_uint8(apply_source_alpha(refined.alpha, image))
         colours = Image.fromarray(refined.rgb) if refined.rgb is not None else image

@@ -60,7 +60,9 @@ class SalientSession:
         probability = Image.fromarray(np.clip(logits, 0.0, 1.0), "F")
         if probability.size != size:
             probability = probability.resize(size, Image.Resampling.BILINEAR)
-        return np.clip(np.asarray(probability, dtype=np.float32), 0.0, 1.0)
+        alpha = np.array(probability, dtype=np.float32)  # one full-size copy, clipped in place
+        del probability
+        return np.clip(alpha, 0.0, 1.0, out=alpha)
 
     def predict(self, image: Image.Image) -> np.ndarray:
         """Alpha in [0, 1] (float32, H x W) for an RGB or RGBA PIL image."""
