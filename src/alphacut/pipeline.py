@@ -78,17 +78,26 @@ class Remover:
         self.options = options or RemoveOptions()
         get_preset(self.options.preset)  # an unknown preset fails here, before any work
 
-    def refine(self, image: Image.Image) -> tuple[np.ndarray, Image.Image]:
-        """uint8 alpha and the colours to show (decontaminated at soft edges) for one frame."""
+    def refine(self, image: Image.Image, predicted: dict | None = None) -> tuple[np.ndarray, Image.Image]:
+        """uint8 alpha and the colours to show (decontaminated at soft edges) for one frame.
+
+        ``predicted`` maps ``id(frame image)`` to the model's alpha computed earlier in a batch; it
+        is used (and removed) for that image, every other model input runs as usual."""
         settings = self.options.settings(np.asarray(image if image.mode == "RGB" else image.convert("RGB")))
-        refined = refine(image, self.session.predict, settings, model_side=max(self.session.spec.input_size))
+
+        def predict(source: Image.Image) -> np.ndarray:
+            if predicted is not None and id(source) in predicted:
+                return predicted.pop(id(source))
+            return self.session.predict(source)
+
+        refined = refine(image, predict, settings, model_side=max(self.session.spec.input_size))
         alpha = alpha_to_uint8(apply_source_alpha(refined.alpha, image))
         colours = Image.fromarray(refined.rgb) if refined.rgb is not None else image
         return alpha, colours
 
-    def process(self, decoded: DecodedImage) -> list[Image.Image]:
+    def process(self, decoded: DecodedImage, predicted: dict | None = None) -> list[Image.Image]:
         """Every frame's result; an animation is cropped to one box so its frames stay aligned."""
-        refined = [self.refine(frame.image) for frame in decoded.frames]
+        refined = [self.refine(frame.image, predicted) for frame in decoded.frames]
         box = union_box([crop_box(a, self.options.margin) for a, _ in refined]) if self.options.crop else None
         return [self.compose(colours, alpha, box) for alpha, colours in refined]
 

@@ -79,6 +79,7 @@ def test_ray_outputs_equal_the_local_engine_byte_for_byte(local_ray, tiny_model,
                      on_finished=lambda job, error: finished.append((job.relative, error)))
     assert local.written == report.written == 4 and not report.failures and not refused
     assert sorted(finished) == sorted((job.relative, None) for job in jobs)
+    assert 1 <= len(report.worker_peak_rss_mib) <= 2 and all(mib > 10 for mib in report.worker_peak_rss_mib.values())
     local_files, ray_files = files_under(tmp_path / "local"), files_under(tmp_path / "ray")
     assert sorted(ray_files) == sorted(local_files)
     assert all(ray_files[name] == local_files[name] for name in local_files)

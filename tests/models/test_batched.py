@@ -55,3 +55,39 @@ def test_cuda_without_cuda_is_a_device_error(tmp_path, monkeypatch):
     monkeypatch.setattr(ort, "get_available_providers", lambda: ["CPUExecutionProvider"])
     with pytest.raises(DeviceError, match="no CUDA support"):
         BatchedEngine(tmp_path / "conv.onnx", output=None, device="cuda")
+
+
+def test_run_batch_in_batches_writes_what_one_at_a_time_writes(tmp_path):
+    """The CUDA path's batching (first frames of several images in one model call), on the CPU."""
+    from PIL import Image
+
+    from alphacut.batch import plan_jobs, run_batch
+    from alphacut.models import spec_for_file
+    from alphacut.models.session import SalientSession
+    from alphacut.pipeline import RemoveOptions, Remover
+
+    source = tmp_path / "conv.onnx"
+    onnx.save(build_conv_model(), str(source))
+    batched = build_batched_form(source, tmp_path / "conv.batch.onnx", fp16=False)
+    session = SalientSession(spec_for_file(source), batched, BatchedEngine(batched, output=None, device="cpu", threads=1))
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    rng = np.random.default_rng(4)
+    for index in range(7):
+        Image.fromarray(rng.integers(0, 255, (30 + index * 5, 40, 3), dtype=np.uint8)).save(photos / f"{index}.png")
+    frames = [Image.fromarray(rng.integers(0, 255, (20, 24, 3), dtype=np.uint8)) for _ in range(3)]
+    frames[0].save(photos / "anim.gif", save_all=True, append_images=frames[1:], duration=50, loop=0)
+    (photos / "broken.png").write_bytes(b"not a png")
+    calls: list[int] = []
+    original = session.runtime.run
+    session.runtime.run = lambda batch: calls.append(len(batch)) or original(batch)  # count model calls
+    outputs = {}
+    for size in (1, 4):
+        calls.clear()
+        plan = plan_jobs([str(photos)], str(tmp_path / f"out{size}"), None)
+        report = run_batch(plan.jobs, Remover(session, RemoveOptions()), "PNG", batch_size=size)
+        assert report.written == 8 and [f.name for f in report.failures] == ["broken.png"]
+        outputs[size] = {p.name: p.read_bytes() for p in (tmp_path / f"out{size}").iterdir()}
+        if size > 1:
+            assert max(calls) > 1 and len(calls) < 8 + 2  # batched calls, fewer than one per frame
+    assert outputs[1] == outputs[4]

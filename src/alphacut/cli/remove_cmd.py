@@ -111,12 +111,16 @@ def remove(
             report = run_ray(jobs, config, workers=workers, address=ray_address, on_finished=progress.advance)
         failures += report.failures
         skipped += report.skipped
+        if not quiet and report.worker_peak_rss_mib:
+            peaks = ", ".join(f"{mib} MiB" for mib in sorted(report.worker_peak_rss_mib.values(), reverse=True))
+            print(f"peak memory per worker: {peaks}", file=sys.stderr)
     elif jobs:
         session = load_model(model, device=device.value, threads=threads, runtime=runtime.value)
         remover = Remover(session, options)
         show = not quiet and not any(job.target == STDIO for job in jobs)
         with BatchProgress(len(jobs), enabled=show) as progress:
-            report = run_batch(jobs, remover, final_fmt, max_pixels=max_pixels, on_finished=progress.advance)
+            report = run_batch(jobs, remover, final_fmt, max_pixels=max_pixels, on_finished=progress.advance,
+                               batch_size=session.batch_size, io_threads=max(2, session.batch_size))
         failures += report.failures
     if not quiet:
         written = report.written if report else 0

@@ -17,7 +17,7 @@ must see the input and output locations (a shared file system or an object store
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Callable
 
@@ -135,6 +135,8 @@ class RemoveWorker:
             errors.append(error or "")
         return {
             "index": np.asarray(batch["index"]),
+            "worker": np.asarray([f"{os.uname().nodename}:{os.getpid()}"] * len(statuses), dtype=object),
+            "peak_rss_mib": np.asarray([peak_rss_mib()] * len(statuses)),
             "status": np.asarray(statuses, dtype=object),
             "error": np.asarray(errors, dtype=object),
         }
@@ -159,6 +161,22 @@ class RemoveWorker:
             return "written", None
         except Exception as exc:  # one bad file must not stop the job; the reason goes back to the driver
             return "failed", describe_error(exc)
+
+
+def peak_rss_mib() -> int:
+    """This process's peak resident memory so far (Linux reports KiB, macOS bytes)."""
+    import resource
+    import sys
+
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return int(peak / 1024 / (1024 if sys.platform == "darwin" else 1))
+
+
+@dataclass
+class RayReport(BatchReport):
+    """The local engine's report plus each worker's peak resident memory (MiB)."""
+
+    worker_peak_rss_mib: dict = field(default_factory=dict)
 
 
 # --- running --------------------------------------------------------------------------------------
@@ -211,8 +229,8 @@ def run_ray(
     workers: int | None = None,
     address: str | None = None,
     on_finished: Callable[[Job, str | None], None] = lambda job, error: None,
-) -> BatchReport:
-    """Run ``jobs`` on Ray Data; returns the same report as the local :func:`run_batch`."""
+) -> RayReport:
+    """Run ``jobs`` on Ray Data; returns the local :func:`run_batch`'s report plus peak memory per worker."""
     require_ray()
     import ray
 
@@ -233,10 +251,12 @@ def run_ray(
         num_cpus=cpus_each,
         num_gpus=gpus_each or None,
     )
-    report = BatchReport()
+    report = RayReport()
     try:
         for row in results.iter_rows():
             job = jobs[int(row["index"])]
+            worker = str(row["worker"])
+            report.worker_peak_rss_mib[worker] = max(report.worker_peak_rss_mib.get(worker, 0), int(row["peak_rss_mib"]))
             if row["status"] == "written":
                 report.written += 1
                 on_finished(job, None)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from alphacut.errors import ModelError
 from alphacut.models.forms import best_form
+from alphacut.models.runtimes import choose_runtime
 from alphacut.models.registry import DEFAULT_MODEL, all_models, get_spec
 from alphacut.models.session import SalientSession, create_session
 from alphacut.models.spec import ModelSpec
@@ -82,6 +83,12 @@ def load_model(
                 if chosen is not None:
                     form, path = chosen
                     runtime, precision = form.runtime, form.precision
-            session = create_session(spec, path, device=device, threads=threads, runtime=runtime, precision=precision)
+            if device == "cuda" and runtime in ("auto", "onnxruntime"):
+                from alphacut.models.batched import open_cuda_session
+
+                choose_runtime(runtime, device)
+                session = open_cuda_session(spec, path, threads=threads)
+            else:
+                session = create_session(spec, path, device=device, threads=threads, runtime=runtime, precision=precision)
             _sessions[key] = session
         return session

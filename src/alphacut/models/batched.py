@@ -128,3 +128,28 @@ class BatchedEngine:
         binding.bind_output(self.output_name, "cuda", 0)
         self.session.run_with_iobinding(binding)
         return binding.copy_outputs_to_cpu()[0]
+
+
+BATCHED_FP16_FILE = "model.batch.fp16.onnx"
+
+
+def open_cuda_session(spec, path: Path, *, threads: int | None = None):
+    """A session on CUDA with the batched fp16 form (built once beside the model) and a batch size
+    chosen from the GPU's free memory (``session.batch_size``)."""
+    import onnxruntime as ort
+
+    from alphacut.models.session import SESSION_FAMILIES
+    from alphacut.models.store import model_dir
+
+    if "CUDAExecutionProvider" not in ort.get_available_providers():  # before a costly conversion
+        raise DeviceError(
+            "--device cuda: this onnxruntime has no CUDA support; pip install onnxruntime-gpu "
+            "(and uninstall onnxruntime), or run on the CPU"
+        )
+    folder = model_dir(spec.name)
+    folder.mkdir(parents=True, exist_ok=True)
+    form = build_batched_form(path, folder / BATCHED_FP16_FILE, fp16=True)
+    engine = BatchedEngine(form, output=spec.output, device="cuda", threads=threads)
+    session = SESSION_FAMILIES[spec.family](spec, form, engine)
+    session.batch_size = batch_size_for(free_gpu_bytes(), spec.input_size)
+    return session

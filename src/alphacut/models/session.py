@@ -35,6 +35,7 @@ class SalientSession:
         self._gain = (np.float32(spec.scale) / std).reshape(3, 1, 1)
         self._offset = (np.asarray(spec.mean, np.float32) / std).reshape(3, 1, 1)
         self._lock = threading.Lock()  # OpenVINO infer requests are not re-entrant
+        self.batch_size = 1  # images per model call that the engine takes well (CUDA: more)
 
     @property
     def name(self) -> str:
@@ -63,6 +64,13 @@ class SalientSession:
         alpha = np.array(probability, dtype=np.float32)  # one full-size copy, clipped in place
         del probability
         return np.clip(alpha, 0.0, 1.0, out=alpha)
+
+    def predict_many(self, images: list[Image.Image]) -> list[np.ndarray]:
+        """Alpha for several images in one model call (engines that take a batch, e.g. CUDA)."""
+        batch = np.concatenate([self.preprocess(image) for image in images])
+        with self._lock:
+            raw = self.runtime.run(batch)
+        return [self.postprocess(raw[index:index + 1], image.size) for index, image in enumerate(images)]
 
     def predict(self, image: Image.Image) -> np.ndarray:
         """Alpha in [0, 1] (float32, H x W) for an RGB or RGBA PIL image."""
