@@ -49,24 +49,22 @@ def main() -> None:
         folder.mkdir()
         for path in sorted((args.data / "images").iterdir())[: args.count]:
             os.symlink(path.resolve(), folder / path.name)
-        results = {}
+        print(f"## engines, {args.count} images of {args.data.name}, {machine()}\n")
+        print("| engine | wall s | images/s | vs local | identical to local | worker peak RSS |")
+        print("|---|---|---|---|---|---|", flush=True)
+        reference: dict = {}
+        base = 0.0
         for label, extra in CONFIGS.items():
             out = Path(scratch) / label.replace(" ", "_").replace(",", "")
             wall, log = run([*cli, "remove", str(folder), "-o", str(out), "--runtime", args.runtime, *extra])
             peaks = [line for line in log.splitlines() if line.startswith("peak memory per worker")]
-            results[label] = (wall, out, peaks[0].split(": ", 1)[1] if peaks else "")
-        local_out = results["local (2 threads)"][1]
-        reference = {p.relative_to(local_out): p.read_bytes() for p in local_out.rglob("*") if p.is_file()}
-        print(f"## engines, {args.count} images of {args.data.name}, {machine()}\n")
-        print("| engine | wall s | images/s | vs local | identical to local | worker peak RSS |")
-        print("|---|---|---|---|---|---|")
-        base = results["local (2 threads)"][0]
-        for label, (wall, out, peaks) in results.items():
-            same = sum(1 for rel, data in reference.items() if (out / rel).is_file() and (out / rel).read_bytes() == data)
-            print(f"| {label} | {wall:.1f} | {args.count / wall:.3f} | {base / wall:.2f}x | {same}/{len(reference)} | {peaks} |")
-            if out != local_out:
-                shutil.rmtree(out, ignore_errors=True)
-
+            files = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+            if not reference:
+                reference, base = files, wall
+            same = sum(1 for rel, data in reference.items() if files.get(rel) == data)
+            print(f"| {label} | {wall:.1f} | {args.count / wall:.3f} | {base / wall:.2f}x | {same}/{len(reference)} "
+                  f"| {peaks[0].split(': ', 1)[1] if peaks else ''} |", flush=True)
+            shutil.rmtree(out, ignore_errors=True)
 
 if __name__ == "__main__":
     main()

@@ -129,10 +129,10 @@ def test_optimize_gates_records_and_auto_uses_the_verified_form(tiny_conv, tmp_p
     strict, cached = optimize(tiny_conv, gate, [calib], calibration_count=16, max_d_iou=0.0, max_d_mae=0.0, threads=1)
     assert not cached
     by_name = {f.name: f for f in strict}
-    assert {"fp32", "int8"} <= set(by_name)
+    int8 = next(name for name in by_name if name.startswith("int8"))
     reference = by_name["fp32"]
     assert reference.accepted and reference.d_iou == 0 and reference.d_mae == 0
-    assert not by_name["int8"].accepted and by_name["int8"].d_mae != 0
+    assert not by_name[int8].accepted and by_name[int8].d_mae != 0
     assert all(f.accepted == passes_gate(f.d_iou, f.d_mae, 0.0, 0.0) for f in strict)
     assert (tiny_conv_dir(tiny_conv) / "model.int8.xml").is_file()
     session = load_model("tinyconv", threads=1)
