@@ -22,7 +22,7 @@ stamp=.venv/.alphacut-installed
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   echo "setup: installing alphacut and its dependencies into .venv" >&2
   .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip 2>&1 | grep -v '^WARNING: Location' >&2 || true
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[test,train,serve]" 2>&1 | grep -v '^WARNING: Location' >&2 || true
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[test,train,serve,ray,optimize]" 2>&1 | grep -v '^WARNING: Location' >&2 || true
   .venv/bin/python -c "import alphacut, onnxruntime, PIL, typer, torch" || { echo "setup: install failed" >&2; exit 1; }
   touch "$stamp"
 fi

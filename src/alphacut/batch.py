@@ -189,11 +189,17 @@ def run_batch(
     max_pixels: int | None = None,
     prefetch: int = 3,
     io_threads: int = 2,
+    batch_size: int = 1,
     on_finished: Callable[[Job, str | None], None] = lambda job, error: None,
 ) -> BatchReport:
     """Decode ahead, run the model in this thread, encode and write behind; one bad file never
-    stops the batch. ``on_finished(job, error)`` is called once per job, in order of completion."""
+    stops the batch. ``on_finished(job, error)`` is called once per job, in order of completion.
+
+    With ``batch_size`` > 1 (a session whose engine takes batches, e.g. CUDA), the first frames of
+    up to that many decoded images go through the model in one call; refinement then uses those
+    predictions, so the results are those of one image at a time."""
     report = BatchReport()
+    prefetch = max(prefetch, 2 * batch_size)
 
     def decode(job: Job) -> DecodedImage:
         if job.source == STDIO:
@@ -232,8 +238,23 @@ def run_batch(
                 job, future = pending_writes.popleft()
                 finish(job, _error_of(future))
 
+        predicted: dict[int, object] = {}
+
+        def predict_ahead() -> None:
+            """One model call for the next ``batch_size`` decoded images' frames."""
+            ready = [f.result() for _, f in list(pending_reads)[:batch_size] if f.exception() is None]
+            images = [frame.image for decoded in ready for frame in decoded.frames
+                      if id(frame.image) not in predicted]
+            if images:
+                try:
+                    predicted.update(zip(map(id, images), remover.session.predict_many(images)))
+                except Exception:  # a batch that fails is retried image by image in process()
+                    pass
+
         refill()
         while pending_reads:
+            if batch_size > 1 and not predicted:
+                predict_ahead()
             job, future = pending_reads.popleft()
             refill()
             error = _error_of(future)
@@ -242,13 +263,16 @@ def run_batch(
                 continue
             decoded = future.result()
             try:
-                frames = remover.process(decoded)
+                frames = remover.process(decoded, predicted=predicted) if batch_size > 1 else remover.process(decoded)
             except AlphacutError as exc:
                 finish(job, str(exc))
                 continue
             except Exception as exc:  # a model failure on one image must not stop thousands
                 finish(job, f"processing failed ({type(exc).__name__}: {exc})")
                 continue
+            finally:  # unused predictions go with their image (ids of freed objects are reused)
+                for frame in decoded.frames:
+                    predicted.pop(id(frame.image), None)
             pending_writes.append((job, pool.submit(write, job, frames, decoded)))
             drain_writes(keep=prefetch)
         drain_writes(keep=0)
@@ -257,8 +281,11 @@ def run_batch(
 
 def _error_of(future: Future) -> str | None:
     exc = future.exception()
-    if exc is None:
-        return None
+    return None if exc is None else describe_error(exc)
+
+
+def describe_error(exc: BaseException) -> str:
+    """One line for a failed file: our own errors as they are, OS errors with the file name."""
     if isinstance(exc, AlphacutError):
         return str(exc)
     if isinstance(exc, OSError):

@@ -83,22 +83,35 @@ class Remover:
         self.options = options or RemoveOptions()
         get_preset(self.options.preset)  # an unknown preset fails here, before any work
 
-    def refine(self, image: Image.Image, hints: Hints | None = None) -> tuple[np.ndarray, Image.Image]:
-        """uint8 alpha and the colours to show (decontaminated at soft edges) for one frame;
-        ``hints`` force user-marked pixels to foreground or background."""
-        settings = self.options.settings(np.asarray(image.convert("RGB")))
-        refined = refine(image, self.session.predict, settings, model_side=max(self.session.spec.input_size), hints=hints)
+    def refine(
+        self, image: Image.Image, hints: Hints | None = None, predicted: dict | None = None
+    ) -> tuple[np.ndarray, Image.Image]:
+        """uint8 alpha and the colours to show (decontaminated at soft edges) for one frame.
+
+        ``hints`` force user-marked pixels to foreground or background. ``predicted`` maps
+        ``id(frame image)`` to the model's alpha computed earlier in a batch; it is used (and
+        removed) for that image, every other model input runs as usual."""
+        settings = self.options.settings(np.asarray(image if image.mode == "RGB" else image.convert("RGB")))
+
+        def predict(source: Image.Image) -> np.ndarray:
+            if predicted is not None and id(source) in predicted:
+                return predicted.pop(id(source))
+            return self.session.predict(source)
+
+        refined = refine(image, predict, settings, model_side=max(self.session.spec.input_size), hints=hints)
         alpha = alpha_to_uint8(apply_source_alpha(refined.alpha, image))
         colours = Image.fromarray(refined.rgb) if refined.rgb is not None else image
         return alpha, colours
 
-    def process(self, decoded: DecodedImage, hints: Image.Image | None = None) -> list[Image.Image]:
+    def process(
+        self, decoded: DecodedImage, hints: Image.Image | None = None, predicted: dict | None = None
+    ) -> list[Image.Image]:
         """Every frame's result; an animation is cropped to one box so its frames stay aligned.
 
         ``hints`` is an optional keep/remove stroke image (see :mod:`alphacut.refine.hints`),
-        scaled to the frame size and applied to every frame."""
+        scaled to the frame size and applied to every frame; ``predicted`` as in :meth:`refine`."""
         parsed = parse_hints(hints, decoded.size) if hints is not None else None
-        refined = [self.refine(frame.image, parsed) for frame in decoded.frames]
+        refined = [self.refine(frame.image, parsed, predicted) for frame in decoded.frames]
         box = union_box([crop_box(a, self.options.margin) for a, _ in refined]) if self.options.crop else None
         return [self.compose(colours, alpha, box) for alpha, colours in refined]
 

@@ -108,6 +108,42 @@ def remove_model(name: str = typer.Argument(..., help="Installed or user-added m
     typer.echo(f"removed {name}", err=True)
 
 
+@models_app.command("optimize")
+def optimize(
+    name: str = typer.Argument(..., help="Installed model to optimise (e.g. isnet)."),
+    gate: Path = typer.Option(..., "--gate", help="Evaluation set (images/ and gt/) every form must agree on."),
+    calibration: List[Path] = typer.Option(
+        ..., "--calib", help="Folder of real images for int8 calibration, disjoint from --gate (repeatable)."
+    ),
+    calibration_count: int = typer.Option(64, "--calib-count", min=1, help="Calibration images used."),
+    limit: Optional[int] = typer.Option(None, "--limit", min=1, help="Only the first N gate images (quick look)."),
+    max_d_iou: float = typer.Option(0.005, "--max-d-iou", min=0.0, help="Largest IoU change accepted."),
+    max_d_mae: float = typer.Option(0.002, "--max-d-mae", min=0.0, help="Largest MAE change accepted."),
+    threads: Optional[int] = typer.Option(None, "--threads", min=1, help="CPU threads (default: all cores)."),
+    force: bool = typer.Option(False, "--force", help="Rebuild and re-measure even if an identical run is recorded."),
+) -> None:
+    """Build faster forms (OpenVINO bf16, selective int8), keep those whose masks stay within the
+    tolerances of the fp32 model on --gate, and let --runtime auto use the fastest kept one."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from alphacut.models import get_spec
+    from alphacut.models.optimize import TABLE_HEADER, optimize as run_optimize, table as rows_of
+
+    spec = get_spec(name)
+    forms, cached = run_optimize(
+        spec, gate, list(calibration), calibration_count=calibration_count, limit=limit, max_d_iou=max_d_iou,
+        max_d_mae=max_d_mae, threads=threads, force=force, report=lambda m: typer.echo(m, err=True),
+    )
+    title = f"{name}: forms on {gate.name}" + (" (recorded earlier; --force to redo)" if cached else "")
+    output = Table(title=title, show_edge=False)
+    for column in TABLE_HEADER:
+        output.add_column(column, justify="left" if column in ("form", "runtime") else "right")
+    for row in rows_of(forms):
+        output.add_row(*row)
+    Console(width=200).print(output)
+
+
 def _triple(text: str, option: str) -> tuple[float, float, float]:
     from alphacut.errors import ModelError
 

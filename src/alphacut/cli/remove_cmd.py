@@ -20,6 +20,11 @@ class Device(str, Enum):
     cuda = "cuda"
 
 
+class EngineChoice(str, Enum):
+    local = "local"
+    ray = "ray"
+
+
 class RuntimeChoice(str, Enum):
     auto = "auto"
     onnxruntime = "onnxruntime"
@@ -55,6 +60,9 @@ def remove(
     threads: Optional[int] = typer.Option(None, "--threads", min=1, help="CPU threads for the model (default: all cores)."),
     max_pixels: Optional[int] = typer.Option(None, "--max-pixels", min=1, help="Refuse larger images (default 200 MP)."),
     quiet: bool = typer.Option(False, "-q", "--quiet", help="No progress bar or summary."),
+    engine: EngineChoice = typer.Option(EngineChoice.local, "--engine", help="local (this process) or ray (Ray Data: a cluster, or a local Ray)."),
+    ray_address: Optional[str] = typer.Option(None, "--ray-address", metavar="ADDR", help="Ray cluster to join (ray://head:10001 or auto); default: start a local Ray."),
+    workers: Optional[int] = typer.Option(None, "--workers", min=1, help="Ray engine: model workers (default: one per GPU, or per 4 CPUs)."),
 ) -> None:
     """Remove the background: write RGBA cutouts (or masks, or new backgrounds)."""
     from alphacut.batch import STDIO, check_targets, plan_jobs, run_batch
@@ -86,20 +94,44 @@ def remove(
     options = replace(options, scene=scene_for_remove(
         bg_color=options.bg_color, bg_image=options.bg_image, bg_fit=bg_fit.value, blur=bg_blur, shadow=shadow,
         harmonize=harmonize, ecommerce=ecommerce))
-    plan = plan_jobs(inputs, output, out_fmt, mask=mask)
-    jobs, skipped, refused = check_targets(plan.jobs, overwrite=overwrite, skip_existing=skip_existing)
+    if engine is EngineChoice.ray:
+        from alphacut.engines.ray_engine import check_any, plan_any, require_ray
+
+        require_ray()
+        plan = plan_any(inputs, output, out_fmt, mask=mask)
+        jobs, skipped, refused = check_any(plan.jobs, overwrite=overwrite, skip_existing=skip_existing)
+    else:
+        if ray_address or workers:
+            raise OutputError("--ray-address and --workers go with --engine ray")
+        plan = plan_jobs(inputs, output, out_fmt, mask=mask)
+        jobs, skipped, refused = check_targets(plan.jobs, overwrite=overwrite, skip_existing=skip_existing)
     failures = plan.failures + refused
     final_fmt = out_fmt or _format_of(jobs)
     if final_fmt == "JPEG" and options.has_transparency:
         raise OutputError("JPEG has no transparency: add --bg COLOR or --mask, or write png/webp")
 
     report = None
-    if jobs:
+    if jobs and engine is EngineChoice.ray:
+        from alphacut.engines.ray_engine import WorkerConfig, run_ray
+
+        config = WorkerConfig(
+            model=model, device=device.value, runtime=runtime.value, threads=threads, options=options, fmt=final_fmt,
+            max_pixels=max_pixels, overwrite=overwrite, skip_existing=skip_existing, check_remote_targets=True,
+        )
+        with BatchProgress(len(jobs), enabled=not quiet) as progress:
+            report = run_ray(jobs, config, workers=workers, address=ray_address, on_finished=progress.advance)
+        failures += report.failures
+        skipped += report.skipped
+        if not quiet and report.worker_peak_rss_mib:
+            peaks = ", ".join(f"{mib} MiB" for mib in sorted(report.worker_peak_rss_mib.values(), reverse=True))
+            print(f"peak memory per worker: {peaks}", file=sys.stderr)
+    elif jobs:
         session = load_model(model, device=device.value, threads=threads, runtime=runtime.value)
         remover = Remover(session, options)
         show = not quiet and not any(job.target == STDIO for job in jobs)
         with BatchProgress(len(jobs), enabled=show) as progress:
-            report = run_batch(jobs, remover, final_fmt, max_pixels=max_pixels, on_finished=progress.advance)
+            report = run_batch(jobs, remover, final_fmt, max_pixels=max_pixels, on_finished=progress.advance,
+                               batch_size=session.batch_size, io_threads=max(2, session.batch_size))
         failures += report.failures
     if not quiet:
         written = report.written if report else 0

@@ -11,7 +11,12 @@ def cutout(image: Image.Image, alpha: np.ndarray) -> Image.Image:
     Straight alpha, not premultiplied: compositing premultiplied colours a second time is what
     gives peers' cutouts their dark halos.
     """
-    rgba = image.convert("RGB").convert("RGBA") if image.mode != "RGBA" else image.copy()
+    if image.mode == "RGBA":
+        rgba = image.copy()
+    elif image.mode == "RGB":
+        rgba = image.convert("RGBA")  # one copy: a 100 MP photo is 400 MB as RGBA
+    else:
+        rgba = image.convert("RGB").convert("RGBA")
     rgba.putalpha(Image.fromarray(alpha, "L"))
     return rgba
 

@@ -18,6 +18,7 @@ from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
 from alphacut.config import max_pixels as configured_max_pixels
 from alphacut.errors import ImageTooLargeError, InputError
 
+ORIENTATION_TAG = 0x0112
 ImageSource = Union[str, Path, bytes, bytearray, BinaryIO, Image.Image]
 
 
@@ -60,7 +61,7 @@ def decode_image(source: ImageSource, *, name: str | None = None, max_pixels: in
     label = name or _describe(source)
     if isinstance(source, Image.Image):
         _check_pixels(source.size, limit, label)
-        return _frames_of(source, label)
+        return _frames_of(source, label, owned=False)
     stream = _open_stream(source, label)
     # Pillow's own bomb guard must not trip before ours; ours is the one users configure.
     if Image.MAX_IMAGE_PIXELS is not None and Image.MAX_IMAGE_PIXELS < limit:
@@ -123,7 +124,8 @@ def _check_pixels(size: tuple[int, int], limit: int, label: str) -> None:
         raise InputError(f"{label}: image has no pixels ({width}x{height})")
 
 
-def _frames_of(image: Image.Image, label: str) -> DecodedImage:
+def _frames_of(image: Image.Image, label: str, *, owned: bool = True) -> DecodedImage:
+    """``owned``: the image was opened here, so it may be returned as it is rather than copied."""
     loop = image.info.get("loop")
     fmt = image.format
     if getattr(image, "is_animated", False) and getattr(image, "n_frames", 1) > 1:
@@ -132,7 +134,10 @@ def _frames_of(image: Image.Image, label: str) -> DecodedImage:
             for frame in ImageSequence.Iterator(image)
         ]
     else:
-        oriented = ImageOps.exif_transpose(image)
+        # exif_transpose copies even when there is nothing to turn: skip it then (a 100 MP photo
+        # would be held twice)
+        needs_turn = image.getexif().get(ORIENTATION_TAG, 1) not in (1, None)
+        oriented = ImageOps.exif_transpose(image) if needs_turn or not owned else image
         frames = [Frame(normalise_mode(oriented), image.info.get("duration"))]
     return DecodedImage(frames=frames, name=label, format=fmt, loop=loop)
 

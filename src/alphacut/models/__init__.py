@@ -5,6 +5,8 @@ import threading
 from pathlib import Path
 
 from alphacut.errors import ModelError
+from alphacut.models.forms import best_form
+from alphacut.models.runtimes import choose_runtime
 from alphacut.models.registry import DEFAULT_MODEL, all_models, get_spec
 from alphacut.models.session import SalientSession, create_session
 from alphacut.models.spec import ModelSpec
@@ -62,7 +64,8 @@ def load_model(
     """Return a ready session for a registered model name, a spec, or a path to an ONNX file.
 
     Sessions are cached: loading the same model twice returns the same object, so calling
-    :func:`alphacut.remove` in a loop never reloads weights.
+    :func:`alphacut.remove` in a loop never reloads weights. With ``runtime="auto"`` on the CPU, the
+    fastest form that ``alphacut models optimize`` verified on this kind of CPU is used, if any.
     """
     if isinstance(name, ModelSpec):
         spec = name
@@ -74,6 +77,18 @@ def load_model(
     with _sessions_lock:
         session = _sessions.get(key)
         if session is None:
-            session = create_session(spec, installed_file(spec), device=device, threads=threads, runtime=runtime)
+            path, precision = installed_file(spec), None
+            if runtime == "auto" and device == "cpu":
+                chosen = best_form(spec, path)  # verified by `alphacut models optimize` on this kind of CPU
+                if chosen is not None:
+                    form, path = chosen
+                    runtime, precision = form.runtime, form.precision
+            if device == "cuda" and runtime in ("auto", "onnxruntime"):
+                from alphacut.models.batched import open_cuda_session
+
+                choose_runtime(runtime, device)
+                session = open_cuda_session(spec, path, threads=threads)
+            else:
+                session = create_session(spec, path, device=device, threads=threads, runtime=runtime, precision=precision)
             _sessions[key] = session
         return session

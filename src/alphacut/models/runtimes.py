@@ -80,7 +80,9 @@ class OpenVinoEngine:
             raise ModelError(f"{path}: OpenVINO cannot compile this model ({str(exc).splitlines()[0]})") from None
         self.request = self.compiled.create_infer_request()
         self.output = self.compiled.output(output) if output else self.compiled.output(0)
-        self.name = f"openvino-{precision}"
+        # int8 forms are OpenVINO IR made by NNCF: the .xml (no weights) lists its FakeQuantize ops
+        quantised = Path(path).suffix == ".xml" and 'type="FakeQuantize"' in Path(path).read_text(errors="replace")
+        self.name = f"openvino-int8-{precision}" if quantised else f"openvino-{precision}"
 
     def run(self, batch: np.ndarray) -> np.ndarray:
         results = self.request.infer({0: batch})
@@ -115,8 +117,11 @@ def choose_runtime(requested: str, device: str) -> str:
     return "onnxruntime"
 
 
-def open_runtime(path: Path, *, output: str | None, device: str, threads: int | None, runtime: str) -> Runtime:
+def open_runtime(
+    path: Path, *, output: str | None, device: str, threads: int | None, runtime: str, precision: str | None = None
+) -> Runtime:
+    """``precision``: OpenVINO's inference precision for float layers (``bf16`` by default, ``f32``)."""
     chosen = choose_runtime(runtime, device)
     if chosen == "openvino":
-        return OpenVinoEngine(path, output=output, threads=threads)
+        return OpenVinoEngine(path, output=output, threads=threads, precision=precision or "bf16")
     return OnnxRuntimeEngine(path, output=output, device=device, threads=threads)

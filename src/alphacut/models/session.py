@@ -35,6 +35,7 @@ class SalientSession:
         self._gain = (np.float32(spec.scale) / std).reshape(3, 1, 1)
         self._offset = (np.asarray(spec.mean, np.float32) / std).reshape(3, 1, 1)
         self._lock = threading.Lock()  # OpenVINO infer requests are not re-entrant
+        self.batch_size = 1  # images per model call that the engine takes well (CUDA: more)
 
     @property
     def name(self) -> str:
@@ -60,7 +61,16 @@ class SalientSession:
         probability = Image.fromarray(np.clip(logits, 0.0, 1.0), "F")
         if probability.size != size:
             probability = probability.resize(size, Image.Resampling.BILINEAR)
-        return np.clip(np.asarray(probability, dtype=np.float32), 0.0, 1.0)
+        alpha = np.array(probability, dtype=np.float32)  # one full-size copy, clipped in place
+        del probability
+        return np.clip(alpha, 0.0, 1.0, out=alpha)
+
+    def predict_many(self, images: list[Image.Image]) -> list[np.ndarray]:
+        """Alpha for several images in one model call (engines that take a batch, e.g. CUDA)."""
+        batch = np.concatenate([self.preprocess(image) for image in images])
+        with self._lock:
+            raw = self.runtime.run(batch)
+        return [self.postprocess(raw[index:index + 1], image.size) for index, image in enumerate(images)]
 
     def predict(self, image: Image.Image) -> np.ndarray:
         """Alpha in [0, 1] (float32, H x W) for an RGB or RGBA PIL image."""
@@ -73,6 +83,8 @@ class SalientSession:
 SESSION_FAMILIES: dict[str, type[SalientSession]] = {"salient": SalientSession}
 
 
-def create_session(spec: ModelSpec, path: Path, *, device: str, threads: int | None, runtime: str) -> SalientSession:
-    engine = open_runtime(path, output=spec.output, device=device, threads=threads, runtime=runtime)
+def create_session(
+    spec: ModelSpec, path: Path, *, device: str, threads: int | None, runtime: str, precision: str | None = None
+) -> SalientSession:
+    engine = open_runtime(path, output=spec.output, device=device, threads=threads, runtime=runtime, precision=precision)
     return SESSION_FAMILIES[spec.family](spec, path, engine)

@@ -7,7 +7,10 @@ from PIL import Image
 
 def alpha_to_uint8(alpha: np.ndarray) -> np.ndarray:
     """Float alpha in [0, 1] to 8-bit, rounded (soft values are kept, never binarised)."""
-    return np.rint(np.clip(alpha, 0.0, 1.0) * 255.0).astype(np.uint8)
+    scaled = np.clip(alpha, 0.0, 1.0)  # one float copy, worked on in place: huge images stay bounded
+    scaled *= 255.0
+    np.rint(scaled, out=scaled)
+    return scaled.astype(np.uint8)
 
 
 def apply_source_alpha(alpha: np.ndarray, image: Image.Image) -> np.ndarray:

@@ -89,7 +89,7 @@ def refine(
         timings[stage] = timings.get(stage, 0.0) + now - clock
         clock = now
 
-    rgb = np.asarray(image.convert("RGB"))
+    rgb = np.asarray(image if image.mode == "RGB" else image.convert("RGB"))  # no extra copy of a huge image
     chosen = settings_for(rgb, settings)
     if chosen.pixel_art:
         probability = predict_pixel_art(predict, rgb, model_side)

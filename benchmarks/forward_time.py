@@ -1,0 +1,34 @@
+"""Warm 1024 px forward time of what ``--runtime auto`` loads vs OpenVINO bf16 on the fp32 graph,
+alternating, median of N runs each (a quick check next to ``models optimize``'s table).
+
+Usage: python benchmarks/forward_time.py --runs 10
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import numpy as np
+
+from alphacut.models import get_spec, load_model
+from alphacut.models.runtimes import OpenVinoEngine
+from alphacut.models.store import installed_file
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--runs", type=int, default=10)
+args = parser.parse_args()
+auto = load_model("isnet").runtime
+bf16 = OpenVinoEngine(installed_file(get_spec("isnet")), output=None)
+batch = np.random.default_rng(0).uniform(-0.5, 0.5, (1, 3, 1024, 1024)).astype(np.float32)
+times: dict[str, list[float]] = {auto.name: [], "openvino-bf16 (fp32 graph)": []}
+for engine in (auto, bf16):
+    engine.run(batch)
+for _ in range(args.runs):
+    for label, engine in ((auto.name, auto), ("openvino-bf16 (fp32 graph)", bf16)):
+        start = time.perf_counter()
+        engine.run(batch)
+        times[label].append(time.perf_counter() - start)
+print("| engine | median s | min s |\n|---|---|---|")
+for label, values in times.items():
+    print(f"| {label} | {statistics.median(values):.3f} | {min(values):.3f} |")

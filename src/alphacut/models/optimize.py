@@ -1,0 +1,307 @@
+"""``alphacut models optimize NAME``: build faster forms of a model and keep only those that agree with it.
+
+Forms tried (those this machine can run):
+
+- ``fp32``: the installed graph on onnxruntime, the reference every other form is gated against;
+- ``bf16``: the same graph on OpenVINO with bf16 inference (CPUs with AMX or AVX512-BF16);
+- ``int8-bf16`` (``int8`` on CPUs without bf16): selective post-training int8 quantisation with
+  NNCF [1] for OpenVINO, its remaining float layers in bf16 (or f32). Whole-graph int8 is known to
+  wreck ISNet's masks (guide §5: IoU 0.38 with plain QDQ), so the layers nearest the pixels stay in
+  float: the first convolution, which sees the raw image, and the convolutions at most one
+  convolution away from an output (the alpha head and the last stage's input/output convs).
+  Activations are quantised asymmetrically (NNCF's ``MIXED`` preset) with ranges calibrated on
+  real, varied photographs that must not overlap the gate set. Measured on ISNet (BENCHMARKS.md
+  §8): calibration on 32 product/matting images lost 0.012 IoU on 30 ECSSD images whichever of
+  2 to 20 layers were kept in float, mostly on two ambiguous images; 64 images including natural
+  scenes with the MIXED preset lost 0.005.
+
+The gate: each form runs on every gate image (with ground truth); its mean IoU and MAE against the
+ground truth must stay within ``max_d_iou`` (0.005) and ``max_d_mae`` (0.002) of the fp32 graph's
+on the same images. Timing is the warm forward pass, every form on the same prepared tensor in
+turn per image (noise is shared), median reported. Results go to the model's manifest, where
+``--runtime auto`` finds them (:mod:`alphacut.models.forms`).
+
+[1] NNCF post-training quantisation: https://github.com/openvinotoolkit/nncf (``nncf.quantize``).
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import statistics
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterable
+
+import numpy as np
+
+from alphacut.batch import IMAGE_EXTENSIONS
+from alphacut.errors import InputError, ModelError
+from alphacut.models.forms import FormRecord, base_fingerprint, cpu_isa, record_forms, recorded_forms
+from alphacut.models.runtimes import OnnxRuntimeEngine, OpenVinoEngine, Runtime, cpu_has_native_bf16, openvino_available
+from alphacut.models.session import SalientSession
+from alphacut.models.spec import ModelSpec
+from alphacut.models.store import installed_file, model_dir
+
+MAX_D_IOU = 0.005
+MAX_D_MAE = 0.002
+INT8_FILE = "model.int8.xml"
+#: Convolutions this close to an output stay in float (see :func:`sensitive_layers`).
+FLOAT_DEPTH = 1
+Report = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Candidate:
+    name: str
+    runtime: str
+    precision: str
+    file: str  # relative to the model's folder
+
+
+def nncf_available() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("nncf") is not None
+
+
+def candidates(base_file: str, *, bf16: bool, openvino: bool, int8: bool) -> list[Candidate]:
+    forms = [Candidate("fp32", "onnxruntime", "fp32", base_file)]
+    if openvino and bf16:
+        forms.append(Candidate("bf16", "openvino", "bf16", base_file))
+    if openvino and int8:  # float layers in bf16 where the CPU has it (faster), else f32
+        forms.append(Candidate("int8-bf16", "openvino", "bf16", INT8_FILE) if bf16 else Candidate("int8", "openvino", "f32", INT8_FILE))
+    return forms
+
+
+def passes_gate(d_iou: float, d_mae: float, max_d_iou: float = MAX_D_IOU, max_d_mae: float = MAX_D_MAE) -> bool:
+    """Within the tolerances either way: a form that scores better than fp32 by more than the
+    tolerance also predicts different masks, and is refused like one that scores worse."""
+    return abs(d_iou) <= max_d_iou + 1e-12 and abs(d_mae) <= max_d_mae + 1e-12
+
+
+# --- data -----------------------------------------------------------------------------------------
+
+def image_files(folder: Path) -> list[Path]:
+    """Images of a folder (its ``images/`` sub-folder when it is an evaluation set), sorted."""
+    root = folder / "images" if (folder / "images").is_dir() else folder
+    if not root.is_dir():
+        raise InputError(f"{folder}: no such folder")
+    return sorted(p for p in root.rglob("*") if p.suffix.lower() in IMAGE_EXTENSIONS and not p.name.startswith("."))
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def calibration_files(folders: list[Path], count: int, gate_files: Iterable[Path]) -> list[Path]:
+    """Up to ``count`` images spread evenly over ``folders``; none may be a gate image (by content),
+    or the gate would measure a model fitted to it."""
+    gate = {_digest(p) for p in gate_files}
+    pool = [p for folder in folders for p in image_files(folder)]
+    overlap = [p for p in pool if _digest(p) in gate]
+    if overlap:
+        raise InputError(
+            f"calibration images must not be gate images: {overlap[0]} (and {len(overlap) - 1} more) "
+            "are in the gate set; calibrate on other images"
+        )
+    if not pool:
+        raise InputError("no calibration images found in " + ", ".join(map(str, folders)))
+    step = max(1, len(pool) // count)
+    return pool[::step][:count]
+
+
+# --- building -------------------------------------------------------------------------------------
+
+def sensitive_layers(model, depth: int = FLOAT_DEPTH) -> list[str]:
+    """Friendly names of the convolutions kept in float: the first one (it sees the raw image) and
+    every one at most ``depth`` convolutions away from a graph output. In U-shaped nets such as
+    ISNet these are the output head and the residual paths of each stage that feed it most
+    directly, where int8 rounding reaches the mask with the least averaging."""
+    import heapq
+
+    convolution = {"Convolution", "GroupConvolution"}
+    first = next((op.get_friendly_name() for op in model.get_ordered_ops() if op.get_type_name() in convolution), None)
+    hops: dict[str, int] = {}
+    frontier = [(0, index, result.input_value(0).get_node()) for index, result in enumerate(model.get_results())]
+    counter = len(frontier)
+    while frontier:  # Dijkstra over the graph, backwards from the outputs; a convolution costs 1
+        distance, _, node = heapq.heappop(frontier)
+        name = node.get_friendly_name()
+        if name in hops and hops[name] <= distance:
+            continue
+        hops[name] = distance
+        after = distance + (node.get_type_name() in convolution)
+        for index in range(node.get_input_size()):
+            counter += 1
+            heapq.heappush(frontier, (after, counter, node.input_value(index).get_node()))
+    names = {op.get_friendly_name() for op in model.get_ordered_ops()
+             if op.get_type_name() in convolution and hops.get(op.get_friendly_name(), depth + 1) <= depth}
+    if first:
+        names.add(first)
+    return sorted(names)
+
+
+def quantize_int8(
+    source: Path, target: Path, calibration: list[np.ndarray], report: Report, *, depth: int = FLOAT_DEPTH
+) -> list[str]:
+    """NNCF post-training quantisation of ``source`` into the OpenVINO IR ``target`` (.xml + .bin);
+    returns the layers kept in float."""
+    import logging
+
+    import nncf
+    import openvino as ov
+
+    logging.getLogger("nncf").setLevel(logging.ERROR)
+    model = ov.Core().read_model(str(source))
+    keep = sensitive_layers(model, depth)
+    report(f"int8: calibrating on {len(calibration)} images, {len(keep)} layers kept in float")
+    quantised = nncf.quantize(
+        model,
+        nncf.Dataset(calibration),
+        subset_size=len(calibration),
+        ignored_scope=nncf.IgnoredScope(names=keep, validate=False),
+        fast_bias_correction=True,
+        preset=nncf.QuantizationPreset.MIXED,  # asymmetric activations: the input and upsampled maps are signed
+    )
+    staging = target.with_name(f".{target.stem}.part.xml")
+    ov.save_model(quantised, str(staging), compress_to_fp16=False)
+    os.replace(staging.with_suffix(".bin"), target.with_suffix(".bin"))
+    os.replace(staging, target)
+    return keep
+
+
+def open_candidate(candidate: Candidate, folder: Path, spec: ModelSpec, threads: int | None) -> Runtime:
+    path = folder / candidate.file
+    if candidate.runtime == "onnxruntime":
+        return OnnxRuntimeEngine(path, output=spec.output, threads=threads)
+    output = spec.output if path.suffix == ".onnx" else None  # IR from NNCF keeps one output
+    return OpenVinoEngine(path, output=output, threads=threads, precision=candidate.precision)
+
+
+# --- measuring ------------------------------------------------------------------------------------
+
+@dataclass
+class Scores:
+    iou: list[float]
+    mae: list[float]
+    seconds: list[float]
+
+
+def measure(
+    engines: dict[str, Runtime],
+    spec: ModelSpec,
+    samples: list[tuple[Path, Path]],
+    *,
+    on_image: Callable[[int, int], None] = lambda done, total: None,
+) -> dict[str, Scores]:
+    """Each form on each (image, gt) in turn: IoU and MAE of its alpha, and its forward time."""
+    from PIL import Image
+
+    from alphacut.judge.dataset import load_gt
+    from alphacut.judge.metrics import iou, mae
+
+    prepare = SalientSession(spec, None, None)  # type: ignore[arg-type]
+    scores = {name: Scores([], [], []) for name in engines}
+    for index, (image_path, gt_path) in enumerate(samples):
+        image = Image.open(image_path).convert("RGB")
+        gt = load_gt(gt_path)
+        batch = prepare.preprocess(image)
+        for name, engine in engines.items():
+            start = time.perf_counter()
+            raw = engine.run(batch)
+            elapsed = time.perf_counter() - start
+            alpha = prepare.postprocess(raw, image.size)
+            scores[name].iou.append(iou(alpha, gt))
+            scores[name].mae.append(mae(alpha, gt))
+            scores[name].seconds.append(elapsed)
+        on_image(index + 1, len(samples))
+    return scores
+
+
+# --- the command ----------------------------------------------------------------------------------
+
+def optimize(
+    spec: ModelSpec,
+    gate_dir: Path,
+    calibration_dirs: list[Path],
+    *,
+    calibration_count: int = 64,
+    limit: int | None = None,
+    max_d_iou: float = MAX_D_IOU,
+    max_d_mae: float = MAX_D_MAE,
+    threads: int | None = None,
+    force: bool = False,
+    report: Report = lambda message: None,
+) -> tuple[list[FormRecord], bool]:
+    """Build, measure and record the forms; returns them and whether they came from an earlier
+    identical run (same model file, gate, calibration and tolerances on this kind of CPU)."""
+    from alphacut.judge.dataset import load_set
+
+    base = installed_file(spec)
+    folder = model_dir(spec.name)
+    if base.parent.resolve() != folder.resolve():
+        raise ModelError(f"{spec.name}: only models in the store can be optimised; add it with 'alphacut models add'")
+    gate_set = load_set(gate_dir, limit)
+    samples = [(s.image, s.gt) for s in gate_set.samples]
+    isa = cpu_isa()
+    gate = {
+        "set": gate_set.name, "images": len(samples), "max_d_iou": max_d_iou, "max_d_mae": max_d_mae,
+        "calibration": sorted(str(d.resolve()) for d in calibration_dirs), "calibration_count": calibration_count,
+        "isa": list(isa), "base_sha256": base_fingerprint(spec, base),
+    }
+    earlier_gate, earlier = recorded_forms(spec)
+    if not force and earlier and earlier_gate == gate and all((folder / f.file).is_file() for f in earlier):
+        return earlier, True
+
+    openvino = openvino_available()
+    int8 = openvino and nncf_available()
+    if openvino and not int8:
+        report("int8 forms skipped: NNCF is not installed (pip install 'alphacut[optimize]')")
+    if int8:
+        calibration = calibration_files(calibration_dirs, calibration_count, [s[0] for s in samples])
+        prepare = SalientSession(spec, None, None)  # type: ignore[arg-type]
+        from PIL import Image
+
+        batches = [prepare.preprocess(Image.open(p).convert("RGB")) for p in calibration]
+        quantize_int8(base, folder / INT8_FILE, batches, report)
+    forms = candidates(base.name, bf16=openvino and cpu_has_native_bf16(), openvino=openvino, int8=int8)
+    engines = {form.name: open_candidate(form, folder, spec, threads) for form in forms}
+    for engine in engines.values():  # the first run after loading is slow everywhere; keep it out
+        engine.run(np.zeros((1, 3, spec.input_size[1], spec.input_size[0]), np.float32))
+    report(f"measuring {len(forms)} forms on {len(samples)} images of {gate_set.name}")
+    step = max(1, len(samples) // 10)
+    scores = measure(engines, spec, samples,
+                     on_image=lambda done, total: report(f"  {done}/{total}") if done % step == 0 else None)
+    reference = scores["fp32"]
+    ref_iou, ref_mae = float(np.mean(reference.iou)), float(np.mean(reference.mae))
+    records = []
+    for form in forms:
+        s = scores[form.name]
+        mean_iou, mean_mae = float(np.mean(s.iou)), float(np.mean(s.mae))
+        d_iou, d_mae = mean_iou - ref_iou, mean_mae - ref_mae
+        records.append(FormRecord(
+            name=form.name, runtime=form.runtime, precision=form.precision, file=form.file,
+            iou=mean_iou, mae=mean_mae, d_iou=d_iou, d_mae=d_mae, median_s=statistics.median(s.seconds),
+            accepted=passes_gate(d_iou, d_mae, max_d_iou, max_d_mae), isa=isa, base_sha256=gate["base_sha256"],
+        ))
+    record_forms(spec, gate, records)
+    return records, False
+
+
+def table(forms: list[FormRecord]) -> list[list[str]]:
+    """Rows for printing: form, runtime, median s, speed-up, IoU, MAE, dIoU, dMAE, accepted, chosen."""
+    reference = next((f for f in forms if f.name == "fp32"), forms[0])
+    accepted = [f for f in forms if f.accepted]
+    chosen = min(accepted, key=lambda f: f.median_s).name if accepted else None
+    return [
+        [
+            f.name, f"{f.runtime} ({f.precision})", f"{f.median_s:.3f}", f"{reference.median_s / f.median_s:.2f}x",
+            f"{f.iou:.4f}", f"{f.mae:.4f}", f"{f.d_iou:+.4f}", f"{f.d_mae:+.4f}",
+            "yes" if f.accepted else "no", "auto" if f.name == chosen else "",
+        ]
+        for f in forms
+    ]
+
+
+TABLE_HEADER = ["form", "runtime", "median s/img", "speed", "IoU", "MAE", "dIoU", "dMAE", "accepted", "chosen"]
