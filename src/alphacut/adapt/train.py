@@ -3,7 +3,8 @@
 AdamW on the BCE + IoU (+ SSIM) loss of every side output; validation IoU after each epoch;
 ``last.pt`` (model, optimizer, scaler, counters) after each epoch for ``--resume``; ``best.pt``
 when validation IoU improves; early stopping after ``patience`` epochs without improvement.
-Mixed precision: fp16 on CUDA, bf16 on CPUs with native bf16 (AMX / AVX512-BF16), else fp32.
+The learning rate follows a cosine decay to zero over the run (the epochs or the time limit, whichever
+ends first; Loshchilov & Hutter, SGDR, 2017). Mixed precision: fp16 on CUDA, bf16 on CPUs with native bf16 (AMX / AVX512-BF16), else fp32.
 """
 from __future__ import annotations
 
@@ -37,6 +38,7 @@ class TrainConfig:
     batch: int = 4
     epochs: int = 20
     lr: float = 1e-4
+    schedule: str = "cosine"  # cosine: lr decays to 0 over the run (epochs or time limit, whichever ends first); constant
     weight_decay: float = 1e-4
     ssim: bool = False
     patience: int = 5
@@ -192,6 +194,7 @@ def train(
                      "start_val_iou": start_iou, "epoch": epoch})
     stopped = "epochs"
     limit = config.time_limit * 60 if config.time_limit is not None else None
+    total_steps = max(1, config.epochs * steps_per_epoch)
     model.train()
     while epoch < config.epochs:
         train_set.set_epoch(epoch)
@@ -200,6 +203,12 @@ def train(
                             batch_size=config.batch, drop_last=len(train_set) > config.batch)
         started, losses = time.perf_counter(), []
         for images, targets in loader:
+            if config.schedule == "cosine":
+                progress = step / total_steps
+                if limit is not None:
+                    progress = max(progress, (elapsed + time.perf_counter() - started) / limit)
+                for group in optimizer.param_groups:
+                    group["lr"] = config.lr * 0.5 * (1.0 + math.cos(math.pi * min(progress, 1.0)))
             images, targets = images.to(device), targets.to(device)
             with torch.autocast(device.type, dtype=dtype or torch.float32, enabled=dtype is not None):
                 sides = model(images)

@@ -94,7 +94,8 @@ def train(
     size: int = typer.Option(320, "--size", min=32, max=2048, help="Training resolution (square)."),
     batch: int = typer.Option(4, "--batch", min=1),
     epochs: int = typer.Option(20, "--epochs", min=1),
-    lr: float = typer.Option(1e-4, "--lr"),
+    lr: float = typer.Option(1e-4, "--lr", help="Peak learning rate."),
+    schedule: str = typer.Option("cosine", "--schedule", help="cosine (decay to 0 over the epochs or --time-limit) or constant."),
     weight_decay: float = typer.Option(1e-4, "--weight-decay"),
     ssim: bool = typer.Option(False, "--ssim", help="Add the SSIM term to BCE + IoU."),
     patience: int = typer.Option(5, "--patience", min=1, help="Early stop after this many epochs without better val IoU."),
@@ -111,6 +112,8 @@ def train(
     """Fine-tune IS-Net (or train U2-Net/U2-Net-P) on a dataset; progress shows loss and validation IoU."""
     from alphacut.errors import InputError
 
+    if schedule not in ("cosine", "constant"):
+        raise InputError("--schedule must be cosine or constant")
     if precision not in ("auto", "fp32", "bf16", "fp16"):
         raise InputError("--precision must be auto, fp32, bf16 or fp16")
     if not (data / "manifest.json").is_file():
@@ -118,7 +121,7 @@ def train(
     from alphacut.adapt.train import TrainConfig, train as run_training
 
     config = TrainConfig(data=str(data), out=str(out), arch=arch, init=None if init.lower() == "none" or arch != "isnet" else init,
-                         size=size, batch=batch, epochs=epochs, lr=lr, weight_decay=weight_decay, ssim=ssim,
+                         size=size, batch=batch, epochs=epochs, lr=lr, schedule=schedule, weight_decay=weight_decay, ssim=ssim,
                          patience=patience, pixel_art=pixel_art, device=device, precision=precision, seed=seed,
                          time_limit=time_limit, steps_per_epoch=steps_per_epoch, threads=threads)
     with TrainingProgress(enabled=not quiet) as progress:
