@@ -73,11 +73,14 @@ def load_model(
         spec = spec_for_file(Path(name))
     else:
         spec = get_spec(str(name))
-    key = (spec, device, threads, runtime)
+    # the file is part of the key: the same name in another store (ALPHACUT_HOME) is another model,
+    # and a model removed since it was loaded must say so rather than run from the cache
+    path = installed_file(spec)
+    key = (spec, path.resolve(), device, threads, runtime)
     with _sessions_lock:
         session = _sessions.get(key)
         if session is None:
-            path, precision = installed_file(spec), None
+            precision = None
             if runtime == "auto" and device == "cpu":
                 chosen = best_form(spec, path)  # verified by `alphacut models optimize` on this kind of CPU
                 if chosen is not None:
