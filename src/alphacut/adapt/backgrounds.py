@@ -9,10 +9,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from alphacut.batch import IMAGE_EXTENSIONS
 from alphacut.errors import InputError
 
 KINDS = ("solid", "pattern", "noise")
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff", ".gif"}
 
 
 def _random_colour(rng: np.random.Generator, near: np.ndarray | None = None) -> np.ndarray:
@@ -75,7 +75,7 @@ class BackgroundSource:
             folder = Path(kind)
             if not folder.is_dir():
                 raise InputError(f"--backgrounds: {kind!r} is neither one of {', '.join(KINDS)} nor a folder")
-            photos = sorted(p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
+            photos = sorted(p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_EXTENSIONS)
             if not photos:
                 raise InputError(f"--backgrounds: {folder} holds no images")
             self.photos.extend(photos)

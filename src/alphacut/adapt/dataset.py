@@ -23,11 +23,11 @@ from PIL import Image
 
 from alphacut.adapt.backgrounds import BackgroundSource, composite
 from alphacut.adapt.matching import MatchResult, MatchSettings, match_pairs
+from alphacut.batch import IMAGE_EXTENSIONS
 from alphacut.errors import AlphacutError, InputError, OutputError
 from alphacut.io.decode import decode_image
-from alphacut.io.encode import write_atomic
+from alphacut.io.encode import encode_frames, write_atomic
 
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff", ".gif"}
 MANIFEST = "manifest.json"
 
 
@@ -70,7 +70,7 @@ class BuildReport:
 
 
 def list_images(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+    return sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS)
 
 
 def _read(path: Path) -> Image.Image:
@@ -107,7 +107,7 @@ def rgba_subjects(folder: Path, report: BuildReport) -> Iterator[Subject]:
         if alpha.max() == 0:
             report.skip(path, "fully transparent: no subject")
             continue
-        yield Subject(_group(path, folder), str(path), np.ascontiguousarray(array[..., :3]), alpha, False)
+        yield Subject(_key(path, folder), str(path), np.ascontiguousarray(array[..., :3]), alpha, False)
 
 
 def mask_subjects(images: Path, masks: Path, report: BuildReport) -> Iterator[Subject]:
@@ -126,7 +126,7 @@ def mask_subjects(images: Path, masks: Path, report: BuildReport) -> Iterator[Su
         if mask.size != image.size:
             report.skip(path, f"mask {mask_path.name} is {mask.size[0]}x{mask.size[1]}, image {image.size[0]}x{image.size[1]}")
             continue
-        yield Subject(_group(path, images), str(path), np.asarray(image.convert("RGB")), np.asarray(mask), True)
+        yield Subject(_key(path, images), str(path), np.asarray(image.convert("RGB")), np.asarray(mask), True)
     for mask_path in mask_by_key.values():
         report.skip(mask_path, "no image with the same name")
 
@@ -158,7 +158,7 @@ def pair_subjects(
         alpha = cutout.getchannel("A")
         if alpha.size != image.size:
             alpha = alpha.resize(image.size, Image.Resampling.BILINEAR)
-        yield Subject(_group(match.cutout, cutouts), f"{match.image} + {match.cutout}",
+        yield Subject(_key(match.cutout, cutouts), f"{match.image} + {match.cutout}",
                       np.asarray(image.convert("RGB")), np.asarray(alpha), True)
 
 
@@ -252,19 +252,11 @@ def _upscale(array: np.ndarray, scale: int) -> np.ndarray:
 
 
 def _png(array: np.ndarray) -> bytes:
-    import io
-
-    buffer = io.BytesIO()
-    Image.fromarray(array).save(buffer, "PNG", compress_level=1)
-    return buffer.getvalue()
+    return encode_frames([Image.fromarray(array)], "PNG")
 
 
 def _key(path: Path, root: Path) -> str:
     return str(path.relative_to(root).with_suffix(""))
-
-
-def _group(path: Path, root: Path) -> str:
-    return _key(path, root)
 
 
 def _unique(stem: str, used: set[str]) -> str:

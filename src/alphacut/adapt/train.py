@@ -75,13 +75,18 @@ class TrainResult:
     stopped: str = "epochs"
 
 
+def _network(config: TrainConfig) -> NestedUNet:
+    """The untrained network of ``config``; the published IS-Net has its batch norms folded, so a run
+    initialised from it fine-tunes (and is stored) without them."""
+    return ARCHITECTURES[config.arch](norm=not (config.arch == "isnet" and config.init))
+
+
 def build_model(config: TrainConfig) -> NestedUNet:
     if config.arch not in ARCHITECTURES:
         raise ModelError(f"unknown architecture {config.arch!r}; choose one of {', '.join(ARCHITECTURES)}")
     if config.init and config.arch != "isnet":
         raise ModelError("--init loads IS-Net weights: use it with --arch isnet (U2-Net trains from scratch)")
-    # the published IS-Net has its batch norms folded: fine-tune it without them
-    model = ARCHITECTURES[config.arch](norm=not (config.arch == "isnet" and config.init))
+    model = _network(config)
     if config.init:
         from alphacut.models import looks_like_path
         from alphacut.models.onnx_weights import load_onnx_weights
@@ -167,7 +172,7 @@ def train(
         raise InputError(f"{config.data}: the dataset has no validation samples (build it with --val above 0)")
     val_loader = DataLoader(val_set, batch_size=config.batch)
 
-    model = build_model(config) if state is None else ARCHITECTURES[config.arch](norm=not (config.arch == "isnet" and config.init))
+    model = build_model(config) if state is None else _network(config)
     model.to(device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     scaler = torch.amp.GradScaler(device.type, enabled=dtype == torch.float16)
@@ -263,7 +268,7 @@ def load_checkpoint(path: Path) -> tuple[NestedUNet, TrainConfig, dict]:
         config = TrainConfig.from_dict(state["config"])
     except Exception as exc:
         raise InputError(f"{path}: not an alphacut checkpoint ({exc})") from None
-    model = ARCHITECTURES[config.arch](norm=not (config.arch == "isnet" and config.init))
+    model = _network(config)
     model.load_state_dict(state["model"])
     model.eval()
     return model, config, state

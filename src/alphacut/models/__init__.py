@@ -10,7 +10,7 @@ from alphacut.models.runtimes import choose_runtime
 from alphacut.models.registry import DEFAULT_MODEL, all_models, get_spec
 from alphacut.models.session import SalientSession, create_session
 from alphacut.models.spec import ModelSpec
-from alphacut.models.store import installed_file, is_installed
+from alphacut.models.store import installed_file, is_installed, model_dir
 
 __all__ = [
     "DEFAULT_MODEL",
@@ -73,14 +73,14 @@ def load_model(
         spec = spec_for_file(Path(name))
     else:
         spec = get_spec(str(name))
-    # the file is part of the key: the same name in another store (ALPHACUT_HOME) is another model,
-    # and a model removed since it was loaded must say so rather than run from the cache
-    path = installed_file(spec)
-    key = (spec, path.resolve(), device, threads, runtime)
+    # the store folder is part of the key: the same name in another store (ALPHACUT_HOME) is another
+    # model; the manifest is read only on a miss, so cached calls do no file I/O
+    location = Path(spec.file) if spec.file else model_dir(spec.name)
+    key = (spec, location, device, threads, runtime)
     with _sessions_lock:
         session = _sessions.get(key)
         if session is None:
-            precision = None
+            path, precision = installed_file(spec), None
             if runtime == "auto" and device == "cpu":
                 chosen = best_form(spec, path)  # verified by `alphacut models optimize` on this kind of CPU
                 if chosen is not None:
