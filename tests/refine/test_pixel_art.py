@@ -94,3 +94,19 @@ def test_predict_pixel_art_decides_per_art_pixel(sprite):
     assert set(np.unique(hard)) == {0.0, 1.0}
     expected = upscale((sprite[::4, ::4, 0] > 100)[..., None], 4)[..., 0]
     assert np.array_equal(hard.astype(bool), expected)
+
+
+def test_palette_is_counted_per_colour_not_per_channel():
+    rng = np.random.default_rng(3)
+    palette = rng.integers(0, 256, (300, 3), dtype=np.uint8)
+    many = palette[rng.permutation(np.arange(400) % 300)].reshape(20, 20, 3)
+    assert not looks_like_pixel_art(many)  # 300 colours on a small sprite: too many
+    few = palette[np.arange(400) % 200].reshape(20, 20, 3)
+    assert looks_like_pixel_art(few)
+
+
+def test_matching_first_rows_alone_do_not_make_blocks():
+    rgb = np.random.default_rng(4).integers(0, 256, (8, 8, 3), dtype=np.uint8)
+    rgb[1] = rgb[0]
+    rgb[:, 1] = rgb[:, 0]
+    assert block_size(rgb) == 1

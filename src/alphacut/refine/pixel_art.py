@@ -14,6 +14,9 @@ from PIL import Image
 def block_size(rgb: np.ndarray, max_block: int = 32) -> int:
     """The largest k such that the image is made of k x k blocks of one colour (1 if none)."""
     height, width = rgb.shape[:2]
+    # any block of 2 or more pixels holds the first two rows and columns: photos fail here at once
+    if height < 2 or width < 2 or not (np.array_equal(rgb[0], rgb[1]) and np.array_equal(rgb[:, 0], rgb[:, 1])):
+        return 1
     for k in range(min(max_block, height, width), 1, -1):
         if height % k or width % k:
             continue
@@ -50,5 +53,10 @@ def block_majority(mask: np.ndarray, factor: int) -> np.ndarray:
 def looks_like_pixel_art(rgb: np.ndarray, max_colours: int = 256) -> bool:
     """Small or blocky images with a small palette: sprites, icons, NFT-style pixel characters."""
     native, _ = native_art(rgb)
-    colours = len(np.unique(native.reshape(-1, native.shape[-1]), axis=0))
-    return max(native.shape[:2]) <= 256 and colours <= max_colours
+    if max(native.shape[:2]) > 256:
+        return False
+    pixels = native.reshape(-1, native.shape[-1]).astype(np.uint64)
+    packed = np.zeros(len(pixels), np.uint64)
+    for channel in range(pixels.shape[1]):  # one integer per colour: unique on rows is far slower
+        packed = (packed << np.uint64(8)) | pixels[:, channel]
+    return len(np.unique(packed)) <= max_colours
