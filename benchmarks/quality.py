@@ -5,7 +5,8 @@ tables for BENCHMARKS.md. rembg's outputs are made beforehand with the same ISNe
 and with ``-a`` (alpha matting, CLI defaults 240/10/10), one folder per set: see --rembg-dir.
 
 Usage:
-  .venv/bin/python benchmarks/quality.py --rembg-dir /tmp/rembg_ref --out bench-out/quality
+  .venv/bin/python benchmarks/quality.py --rembg-dir /tmp/rembg_ref --out bench-out/quality \
+      [--group photos] [--runtime openvino]
 """
 from __future__ import annotations
 
@@ -35,8 +36,12 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("bench-out/quality"))
     parser.add_argument("--limit", type=int)
     parser.add_argument("--tables-only", action="store_true", help="print tables from an earlier run")
+    parser.add_argument("--group", choices=list(GROUPS), action="append", help="only these groups (default: all)")
+    parser.add_argument("--runtime", default="auto", help="alphacut eval --runtime (auto, onnxruntime, openvino)")
     args = parser.parse_args()
     for group, (sets, pipelines) in GROUPS.items():
+        if args.group and group not in args.group:
+            continue
         out = args.out / group
         if not args.tables_only:
             run_group(args, sets, list(pipelines), out)
@@ -46,7 +51,7 @@ def main() -> None:
 def run_group(args: argparse.Namespace, sets: list[str], pipelines: list[str], out: Path) -> None:
     if args.rembg_dir:
         pipelines += [f"folder={args.rembg_dir}/{{set}}/plain", f"folder={args.rembg_dir}/{{set}}/alpha"]
-    command = [str(Path(sys.executable).parent / "alphacut"), "eval", "-o", str(out), "-q"]
+    command = [str(Path(sys.executable).parent / "alphacut"), "eval", "-o", str(out), "-q", "--runtime", args.runtime]
     for name in sets:
         command += ["--data", str(args.data / name)]
     for pipeline in pipelines:

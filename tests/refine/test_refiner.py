@@ -152,7 +152,17 @@ def test_tta_two_averages_the_image_and_its_mirror(scene):
     image, alpha = scene
     skewed = np.tile(np.linspace(0, 1, alpha.shape[1], dtype=np.float32), (alpha.shape[0], 1))
     model = FakeModel(skewed)
-    refined = refine(image, model, PRESETS["raw"].with_options(tta=2))
-    assert len(model.calls) == 2
+    refined = refine(image, model, PRESETS["raw"].with_options(tta=2), model_side=96)
+    assert model.calls == [(96, 96), (96, 96)]  # pre-resized with Lanczos to the model's side
     # the mirror of a left-to-right ramp, mirrored back, is the same ramp reversed: the mean is flat
     assert np.allclose(refined.probability, 0.5, atol=1e-6)
+
+
+def test_portrait_preset_runs_colour_consensus_before_matting(scene):
+    image, alpha = scene
+    model = FakeModel(alpha)
+    refined = refine(image, model, PRESETS["portrait"], model_side=96)
+    assert len(model.calls) == 2
+    assert list(refined.timings) == ["predict", "consensus", "matting", "decontaminate"]
+    truth = alpha >= 0.5
+    assert np.abs(refined.alpha - truth).mean() < np.abs(alpha - truth).mean() + 0.01

@@ -26,6 +26,7 @@ def matte(
     *,
     method: str = "guided",
     max_pixels: int = 400_000,
+    eps: float = 1e-3,
 ) -> np.ndarray:
     """Alpha in [0, 1] (float32): trimap's sure regions, solved values in its unknown band."""
     unknown = trimap == UNKNOWN
@@ -36,7 +37,7 @@ def matte(
     crop = (slice(top, bottom), slice(left, right))
     image = rgb[crop].astype(np.float32) / 255.0
     if method == "guided":
-        solved = _guided(image, probability[crop], max_pixels)
+        solved = _guided(image, probability[crop], max_pixels, eps)
     elif method == "cf":
         solved = _closed_form(image, trimap[crop], probability[crop], max_pixels)
     else:
@@ -53,7 +54,7 @@ def _bounds(mask: np.ndarray, pad: int) -> tuple[int, int, int, int]:
     return (max(0, rows[0] - pad), min(height, rows[-1] + 1 + pad), max(0, cols[0] - pad), min(width, cols[-1] + 1 + pad))
 
 
-def _guided(image: np.ndarray, probability: np.ndarray, max_pixels: int) -> np.ndarray:
+def _guided(image: np.ndarray, probability: np.ndarray, max_pixels: int, eps: float) -> np.ndarray:
     height, width = probability.shape
     scale = min(1.0, float(np.sqrt(max_pixels / (height * width))))
     if scale < 1.0:
@@ -61,7 +62,7 @@ def _guided(image: np.ndarray, probability: np.ndarray, max_pixels: int) -> np.n
         image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
         probability = cv2.resize(probability, size, interpolation=cv2.INTER_AREA)
     radius = max(2, int(round(0.008 * np.hypot(*probability.shape))))
-    solved = guided_filter(image, probability, radius=radius, eps=1e-3)
+    solved = guided_filter(image, probability, radius=radius, eps=eps)
     if scale < 1.0:
         solved = cv2.resize(solved, (width, height), interpolation=cv2.INTER_LINEAR)
     return solved

@@ -12,10 +12,14 @@ class RefineSettings:
 
     pixel_art: upscale nearest-neighbour before the model, vote per art pixel after (implies hard).
     tta: test-time augmentation, the number of input variants whose outputs are averaged: 1 (off),
-        2 (image and mirror) or 4 (also resized with Lanczos instead of bilinear); costs that many
-        model runs, and steadies ambiguous regions (hair, leaves, mesh).
+        2 (the image and its mirror, both pre-resized to the model's side with Lanczos) or 4 (those
+        two and the same pair with the model's own resize); costs that many model runs, and
+        steadies ambiguous regions (hair, leaves, mesh).
     gaps: make background seen through the subject transparent.
-    matting: ``none``, ``guided`` or ``cf`` inside a trimap band of half-width ``band`` x diagonal.
+    consensus: average the model's probability with a GrabCut segmentation it seeds, before matting
+        (colour evidence for strands and leaves the model is unsure of; costs a GrabCut at <= 1024 px).
+    matting: ``none``, ``guided`` or ``cf`` inside a trimap band of half-width ``band`` x diagonal;
+        ``guided_eps`` is the guided filter's regulariser (smaller follows the photo's edges closer).
     flat_background: on a solid synthetic background, also keep every pixel that a colour flood
         fill from the border does not reach (recovers parts the model drops: hair, glasses, white);
         ``flat_tolerance`` is the fill's colour distance (``None``: from the background's noise); ``flat_rule`` ``union`` keeps what either
@@ -31,7 +35,9 @@ class RefineSettings:
     flat_tolerance: float | None = None
     flat_rule: str = "fill"
     gaps: bool = False
+    consensus: bool = False
     matting: str = "guided"
+    guided_eps: float = 1e-3
     band: float = 0.003
     low: float = 0.5
     high: float = 0.5
@@ -56,7 +62,7 @@ class RefineSettings:
 PRESETS: dict[str, RefineSettings] = {
     "raw": RefineSettings(gaps=False, matting="none", decontaminate=False),
     "photo": RefineSettings(),
-    "portrait": RefineSettings(band=0.006, low=0.05, high=0.95, tta=2),
+    "portrait": RefineSettings(tta=2, consensus=True, band=0.006, low=0.05, high=0.95, guided_eps=1e-4),
     "product": RefineSettings(gaps=True),
     "graphic": RefineSettings(flat_background=True, matting="none", threshold=0.5, decontaminate=False),
     "pixel-art": RefineSettings(pixel_art=True, flat_background=True, gaps=False, matting="none", threshold=0.5,

@@ -1,4 +1,4 @@
-"""Runs the refinement stages in order on one image: predict -> gaps -> trimap + matting ->
+"""Runs the refinement stages in order on one image: predict -> gaps -> consensus -> trimap + matting ->
 main subject -> threshold -> decontaminate."""
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import numpy as np
 from PIL import Image
 
 from alphacut.refine.border_fill import border_fill_mask, border_is_flat, flat_tolerance
+from alphacut.refine.consensus import colour_consensus
 from alphacut.refine.foreground import decontaminate
 from alphacut.refine.gaps import background_colour_gaps, enclosed_regions
 from alphacut.refine.hints import Hints, apply_hints
@@ -50,22 +51,24 @@ def predict_pixel_art(predict: Predict, rgb: np.ndarray, target: int) -> np.ndar
 
 
 def predict_averaged(predict: Predict, image: Image.Image, variants: int, model_side: int) -> np.ndarray:
-    """Mean of the model's outputs over ``variants`` inputs: the image, its mirror, and both
-    pre-resized to the model's side with Lanczos (the model's own resize is bilinear)."""
+    """Mean of the model's outputs over ``variants`` inputs: 1 is the image as the model resizes it
+    (bilinear); 2 is the image and its mirror pre-resized to the model's side with Lanczos, which
+    keeps strands sharper when a photo is upscaled (BENCHMARKS.md §3); 4 adds the model's own pair."""
     if variants not in (1, 2, 4):
         raise ValueError(f"tta must be 1, 2 or 4, not {variants}")
-    outputs = [predict(image)]
-    if variants >= 2:
-        outputs.append(predict(image.transpose(Image.Transpose.FLIP_LEFT_RIGHT))[:, ::-1])
+    if variants == 1:
+        return predict(image)
+    outputs = []
     if variants == 4:
-        square = image.resize((model_side, model_side), Image.Resampling.LANCZOS)
-        for flip in (False, True):
-            source = square.transpose(Image.Transpose.FLIP_LEFT_RIGHT) if flip else square
-            out = predict(source)
-            out = out[:, ::-1] if flip else out
-            resized = Image.fromarray(np.ascontiguousarray(out, np.float32), "F").resize(image.size, Image.Resampling.BILINEAR)
-            outputs.append(np.asarray(resized, np.float32))
-    return np.mean(outputs, axis=0).astype(np.float32) if len(outputs) > 1 else outputs[0]
+        outputs += [predict(image), predict(image.transpose(Image.Transpose.FLIP_LEFT_RIGHT))[:, ::-1]]
+    square = image.resize((model_side, model_side), Image.Resampling.LANCZOS)
+    for flip in (False, True):
+        source = square.transpose(Image.Transpose.FLIP_LEFT_RIGHT) if flip else square
+        out = predict(source)
+        out = out[:, ::-1] if flip else out
+        resized = Image.fromarray(np.ascontiguousarray(out, np.float32), "F").resize(image.size, Image.Resampling.BILINEAR)
+        outputs.append(np.asarray(resized, np.float32))
+    return np.mean(outputs, axis=0).astype(np.float32)
 
 
 def refine(
@@ -106,9 +109,12 @@ def refine(
         alpha[enclosed_regions(alpha >= 0.5) | background_colour_gaps(rgb, alpha)] = 0.0
         lap("gaps")
     alpha = apply_hints(alpha, hints)
+    if chosen.consensus and chosen.threshold is None:
+        alpha = apply_hints(colour_consensus(rgb, alpha), hints)
+        lap("consensus")
     if chosen.matting != "none" and chosen.threshold is None:
         trimap = trimap_from_probability(alpha, width=band_width(alpha.shape, chosen.band), low=chosen.low, high=chosen.high)
-        alpha = matte(rgb, alpha, trimap, method=chosen.matting)
+        alpha = matte(rgb, alpha, trimap, method=chosen.matting, eps=chosen.guided_eps)
         lap("matting")
     if chosen.main_subject:
         alpha = keep_main_subject(rgb, alpha)
