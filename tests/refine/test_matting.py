@@ -7,7 +7,8 @@ import numpy as np
 import pymatting  # noqa: F401  (numba start-up, about a second, paid at collection, not by one test)
 import pytest
 
-from alphacut.refine.matting import METHODS, matte
+from alphacut.refine.guided_filter import guided_filter
+from alphacut.refine.matting import METHODS, matte, resize_rows
 from alphacut.refine.trimap import BACKGROUND, FOREGROUND, UNKNOWN, trimap_from_probability
 
 FG = np.array([220.0, 40.0, 40.0])
@@ -83,3 +84,30 @@ def test_unknown_method_is_refused(scene):
     trimap = trimap_from_probability(scene["coarse"])
     with pytest.raises(ValueError, match="unknown matting method"):
         matte(scene["rgb"], scene["coarse"], trimap, method="magic")
+
+
+def test_resize_rows_matches_a_whole_resize():
+    small = np.random.default_rng(5).random((13, 17, 3)).astype(np.float32)
+    whole = cv2.resize(small, (71, 50), interpolation=cv2.INTER_LINEAR)
+    strips = np.concatenate([resize_rows(small, (50, 71), top, min(50, top + 16)) for top in range(0, 50, 16)])
+    assert np.allclose(strips, whole, atol=1e-5)
+
+
+def test_large_band_is_solved_small_but_applied_at_full_resolution():
+    """A wavy colour edge, the model's blurred idea of it, and a band too large for one solve:
+    the linear model fitted on the downscaled copy and applied to the full-size photo lands closer
+    to the truth than the model, and than upsampling the small solve's alpha (the old way)."""
+    height, width = 300, 400
+    y, x = np.mgrid[0:height, 0:width]
+    truth = x < 200 + 25 * np.sin(y / 17.0)
+    rgb = np.where(truth[..., None], [230, 60, 50], [30, 80, 200]).astype(np.uint8)
+    probability = cv2.GaussianBlur(truth.astype(np.float32), (0, 0), 6)
+    trimap = np.full((height, width), UNKNOWN, np.uint8)
+    alpha = matte(rgb, probability, trimap, method="guided", max_pixels=5_000, eps=1e-4)
+    size = (round(width * 0.2041), round(height * 0.2041))  # sqrt(5000 / 120000)
+    small = guided_filter(cv2.resize(rgb, size, interpolation=cv2.INTER_AREA) / 255.0,
+                          cv2.resize(probability, size, interpolation=cv2.INTER_AREA), radius=2, eps=1e-4)
+    upsampled = np.clip(cv2.resize(small, (width, height), interpolation=cv2.INTER_LINEAR), 0, 1)
+    error = np.abs(alpha - truth).mean()
+    assert error < 0.85 * np.abs(upsampled - truth).mean()
+    assert error < 0.9 * np.abs(probability - truth).mean()

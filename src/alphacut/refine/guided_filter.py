@@ -3,6 +3,8 @@
 The filtered alpha is locally a linear function of the guide image's colours, so it follows true
 edges in the photo (hair strands, fur) instead of the model's low-resolution contour. Box filters
 make it O(N) whatever the radius. This is the colour-guide version (3x3 covariance per pixel).
+:func:`guided_coefficients` returns the filter's local linear model, so that it can be computed on
+a downscaled copy and applied to the full-size guide (He and Sun, "Fast Guided Filter", 2015).
 """
 from __future__ import annotations
 
@@ -19,6 +21,15 @@ def guided_filter(guide: np.ndarray, source: np.ndarray, radius: int = 8, eps: f
 
     ``eps`` is the regulariser: smaller follows the guide's edges more closely.
     """
+    slope, offset = guided_coefficients(guide, source, radius, eps)
+    return (slope * guide.astype(np.float32)).sum(axis=-1) + offset
+
+
+def guided_coefficients(
+    guide: np.ndarray, source: np.ndarray, radius: int = 8, eps: float = 1e-4
+) -> tuple[np.ndarray, np.ndarray]:
+    """The guided filter's box-averaged linear model: ``slope`` (H x W x 3) and ``offset`` (H x W),
+    with filtered = (slope * guide).sum(-1) + offset."""
     guide = guide.astype(np.float32)
     p = source.astype(np.float32)
     mean_i = _box(guide, radius)
@@ -47,4 +58,4 @@ def guided_filter(guide: np.ndarray, source: np.ndarray, radius: int = 8, eps: f
         axis=-1,
     ) / det[..., None]
     offset = mean_p - (coefficients * mean_i).sum(axis=-1)
-    return (_box(coefficients, radius) * guide).sum(axis=-1) + _box(offset, radius)
+    return _box(coefficients, radius), _box(offset, radius)
