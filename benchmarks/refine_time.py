@@ -16,7 +16,7 @@ from pathlib import Path
 from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import machine  # noqa: E402
+from common import CpuShare, machine  # noqa: E402
 
 from alphacut.models import load_model  # noqa: E402
 from alphacut.refine.presets import PRESETS  # noqa: E402
@@ -35,6 +35,7 @@ def main() -> None:
     print(f"## Refinement time at 1024 px, {len(files)} images, {machine()}\n")
     print("| runtime | model forward s | preset | refinement s | added |")
     print("|---|---|---|---|---|")
+    share = CpuShare().__enter__()
     for runtime in args.runtimes.split(","):
         session = load_model("isnet", runtime=runtime)
         forward: list[float] = []
@@ -55,7 +56,8 @@ def main() -> None:
         for name in PRESET_NAMES:
             extra = statistics.median(refined[name])
             print(f"| {session.runtime.name} | {base:.3f} | {name} | {extra:.3f} | {extra / base:+.0%} |")
-    print("\n(`portrait` also runs the model twice, --tta 2: +100% model time on top.)")
+    share.__exit__(None, None, None)
+    print(f"\n({share}. `portrait` also runs the model twice, --tta 2: +100% model time on top.)")
 
 
 if __name__ == "__main__":
