@@ -335,3 +335,42 @@ def test_output_folder_inside_the_input_folder_is_not_read_back(tree):
     assert sorted(job.relative for job in plan.jobs) == ["Z.JPEG", "a.jpg", "sub/b.png", "sub/deep/c.webp"]
     _, skipped, failures = check_targets(plan.jobs, overwrite=False, skip_existing=True)
     assert skipped == 2 and failures == []
+
+
+def test_large_images_are_not_decoded_ahead_past_the_pixel_budget(tmp_path, remover, monkeypatch):
+    import alphacut.batch as batch
+
+    folder = tmp_path / "in"
+    for index in range(5):
+        touch_image(folder / f"{index}.png", size=(40, 30))  # 1,200 pixels each
+    decoded_now: list[int] = []
+    live = [0]
+    real_decode = batch.decode_image
+
+    def counting_decode(*args, **kwargs):
+        live[0] += 1
+        decoded_now.append(live[0])
+        return real_decode(*args, **kwargs)
+
+    class Releasing(Remover):
+        def process(self, decoded, **kwargs):
+            frames = super().process(decoded, **kwargs)
+            live[0] -= 1  # counts images read but not yet processed or finished
+            return frames
+
+    monkeypatch.setattr(batch, "decode_image", counting_decode)
+    jobs = plan_jobs([str(folder)], str(tmp_path / "out"), None).jobs
+    report = run_batch(jobs, Releasing(remover.session), "PNG", prefetch=3, pixels_in_flight=2_000)
+    assert report.written == 5 and report.failures == []
+    assert max(decoded_now) == 1  # 2 x 1,200 > 2,000: one image at a time
+
+
+
+def test_header_pixels_reads_sizes_without_decoding(tmp_path):
+    from alphacut.batch import header_pixels
+
+    touch_image(tmp_path / "a.png", size=(40, 30))
+    (tmp_path / "bad.jpg").write_bytes(b"not an image")
+    assert header_pixels(Job(str(tmp_path / "a.png"), "x", "a.png")) == 1200
+    assert header_pixels(Job(str(tmp_path / "bad.jpg"), "x", "bad.jpg")) == 0  # the decoder reports it
+    assert header_pixels(Job(STDIO, STDIO, "-")) == 0

@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import glob
 import sys
+import warnings
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
+
+from PIL import Image
 
 from alphacut.errors import AlphacutError, OutputError
 from alphacut.io.decode import DecodedImage, decode_image
@@ -23,6 +26,11 @@ IMAGE_EXTENSIONS = {
     ".heic", ".heif", ".avif", ".ppm", ".pgm", ".pbm", ".tga", ".ico", ".jp2",
 }
 STDIO = "-"
+
+#: Decoding ahead stops while this many pixels are in flight (decoded, being processed or being
+#: written): at about 26 bytes per pixel through the pipeline, 64 MP is ~1.7 GB. One image is always
+#: admitted, so a 108 MP photo is processed alone instead of with two more decoded behind it.
+PIXELS_IN_FLIGHT = 64_000_000
 
 
 @dataclass
@@ -190,10 +198,15 @@ def run_batch(
     prefetch: int = 3,
     io_threads: int = 2,
     batch_size: int = 1,
+    pixels_in_flight: int = PIXELS_IN_FLIGHT,
     on_finished: Callable[[Job, str | None], None] = lambda job, error: None,
 ) -> BatchReport:
     """Decode ahead, run the model in this thread, encode and write behind; one bad file never
     stops the batch. ``on_finished(job, error)`` is called once per job, in order of completion.
+
+    Up to ``prefetch`` images are decoded ahead, fewer when they are large: no image is read while
+    ``pixels_in_flight`` pixels (from the files' headers) are decoded, processed or being written,
+    unless nothing else is in flight.
 
     With ``batch_size`` > 1 (a session whose engine takes batches, e.g. CUDA), the first frames of
     up to that many decoded images go through the model in one call; refinement then uses those
@@ -214,7 +227,10 @@ def run_batch(
         else:
             write_atomic(job.target, data)
 
+    sizes: dict[int, int] = {}  # id(job) -> pixels while in flight
+
     def finish(job: Job, error: str | None) -> None:
+        sizes.pop(id(job), None)
         if error is None:
             report.written += 1
         else:
@@ -224,13 +240,15 @@ def run_batch(
     with ThreadPoolExecutor(max_workers=io_threads, thread_name_prefix="alphacut-io") as pool:
         pending_reads: deque[tuple[Job, Future]] = deque()
         pending_writes: deque[tuple[Job, Future]] = deque()
-        queue = iter(jobs)
+        upcoming = deque(jobs)
 
         def refill() -> None:
-            while len(pending_reads) < prefetch:
-                job = next(queue, None)
-                if job is None:
+            while upcoming and len(pending_reads) < prefetch:
+                pixels = header_pixels(upcoming[0])
+                if sizes and sum(sizes.values()) + pixels > pixels_in_flight:
                     return
+                job = upcoming.popleft()
+                sizes[id(job)] = pixels
                 pending_reads.append((job, pool.submit(decode, job)))
 
         def drain_writes(keep: int) -> None:
@@ -252,7 +270,11 @@ def run_batch(
                     pass
 
         refill()
-        while pending_reads:
+        while pending_reads or upcoming:
+            if not pending_reads:  # the budget held the next image back: finish writes, then read it
+                drain_writes(keep=0)
+                refill()
+                continue
             if batch_size > 1 and not predicted:
                 predict_ahead()
             job, future = pending_reads.popleft()
@@ -277,6 +299,20 @@ def run_batch(
             drain_writes(keep=prefetch)
         drain_writes(keep=0)
     return report
+
+
+def header_pixels(job: Job) -> int:
+    """Width x height from the file's header (no decoding); 0 when unknown (stdin, unreadable:
+    decoding reports those)."""
+    if job.source == STDIO:
+        return 0
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # the decoder applies the limit
+            with Image.open(job.source) as image:
+                return image.width * image.height
+    except Exception:  # noqa: BLE001 - any failure is the decoder's to report, with its own message
+        return 0
 
 
 def _error_of(future: Future) -> str | None:
