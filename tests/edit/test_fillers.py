@@ -44,6 +44,19 @@ def test_exemplar_refills_a_large_hole_in_a_periodic_texture():
     assert exemplar < telea / 3
 
 
+def test_knn_votes_tend_to_the_mean_where_content_is_unpredictable_and_stay_exact_where_it_is():
+    # i.i.d. noise: nothing outside the hole predicts it, so the best estimate (least squared
+    # error) is the mean; one copied match is as far off as another noise sample
+    noise = np.random.default_rng(5).integers(0, 256, (120, 90, 3), dtype=np.uint8)
+    hole = square_hole(120, 90, 40, 20, 30)
+    single = hole_error(ExemplarFiller(votes=1).fill(noise, hole), noise, hole)
+    several = hole_error(ExemplarFiller(votes=4).fill(noise, hole), noise, hole)
+    assert several < 0.9 * single
+    texture = periodic_texture(96, 96, 12)
+    texture_hole = square_hole(96, 96, 30, 34, 28)
+    assert hole_error(ExemplarFiller(votes=4).fill(texture, texture_hole), texture, texture_hole) < 2.0
+
+
 @pytest.mark.parametrize("name", FILLERS)
 def test_a_flat_image_is_filled_flat(name):
     flat = np.full((40, 50, 3), (30, 120, 200), np.uint8)
