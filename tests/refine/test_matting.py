@@ -8,7 +8,7 @@ import pymatting  # noqa: F401  (numba start-up, about a second, paid at collect
 import pytest
 
 from alphacut.refine.guided_filter import guided_filter
-from alphacut.refine.matting import METHODS, matte, resize_rows
+from alphacut.refine.matting import METHODS, matte, sample_bilinear
 from alphacut.refine.trimap import BACKGROUND, FOREGROUND, UNKNOWN, trimap_from_probability
 
 FG = np.array([220.0, 40.0, 40.0])
@@ -86,11 +86,14 @@ def test_unknown_method_is_refused(scene):
         matte(scene["rgb"], scene["coarse"], trimap, method="magic")
 
 
-def test_resize_rows_matches_a_whole_resize():
+def test_sample_bilinear_at_pixel_centres_matches_a_whole_resize():
     small = np.random.default_rng(5).random((13, 17, 3)).astype(np.float32)
     whole = cv2.resize(small, (71, 50), interpolation=cv2.INTER_LINEAR)
-    strips = np.concatenate([resize_rows(small, (50, 71), top, min(50, top + 16)) for top in range(0, 50, 16)])
-    assert np.allclose(strips, whole, atol=1e-5)
+    rows, cols = np.nonzero(np.ones((50, 71), bool))
+    map_x = ((cols + 0.5) * (17 / 71) - 0.5).astype(np.float32).reshape(-1, 1)
+    map_y = ((rows + 0.5) * (13 / 50) - 0.5).astype(np.float32).reshape(-1, 1)
+    sampled = sample_bilinear(small, map_x, map_y).reshape(50, 71, 3)
+    assert np.allclose(sampled, whole, atol=1e-5)
 
 
 def test_large_band_is_solved_small_but_applied_at_full_resolution():

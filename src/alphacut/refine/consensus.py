@@ -14,11 +14,13 @@ import numpy as np
 
 from alphacut.refine.grabcut import grabcut_refine
 
-#: GrabCut runs at most at this side (its cost grows with pixels; alpha is refined at full size after).
+#: GrabCut runs at most at this side (its cost grows with pixels; alpha is refined at full size after),
+#: with two iterations: a third changed alphamatting_20's SAD by 0.003 for 40% more time.
 CONSENSUS_MAX_SIDE = 1024
+CONSENSUS_ITERATIONS = 2
 
 
 def colour_consensus(rgb: np.ndarray, probability: np.ndarray, *, weight: float = 0.5) -> np.ndarray:
     """``(1 - weight) * probability + weight * GrabCut(probability)`` as float32 in [0, 1]."""
-    segmentation = grabcut_refine(rgb, probability, max_side=CONSENSUS_MAX_SIDE)
+    segmentation = grabcut_refine(rgb, probability, max_side=CONSENSUS_MAX_SIDE, iterations=CONSENSUS_ITERATIONS)
     return ((1.0 - weight) * probability + weight * segmentation).astype(np.float32)
