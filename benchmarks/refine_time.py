@@ -35,28 +35,27 @@ def main() -> None:
     print(f"## Refinement time at 1024 px, {len(files)} images, {machine()}\n")
     print("| runtime | model forward s | preset | refinement s | added |")
     print("|---|---|---|---|---|")
-    share = CpuShare().__enter__()
-    for runtime in args.runtimes.split(","):
-        session = load_model("isnet", runtime=runtime)
-        forward: list[float] = []
-        refined: dict[str, list[float]] = {name: [] for name in PRESET_NAMES}
-        for path in files:
-            image = Image.open(path).convert("RGB")
-            scale = 1024 / max(image.size)
-            image = image.resize((round(image.width * scale), round(image.height * scale)), Image.Resampling.BILINEAR)
-            start = time.perf_counter()
-            probability = session.predict(image)
-            forward.append(time.perf_counter() - start)
+    with CpuShare() as share:
+        for runtime in args.runtimes.split(","):
+            session = load_model("isnet", runtime=runtime)
+            forward: list[float] = []
+            refined: dict[str, list[float]] = {name: [] for name in PRESET_NAMES}
+            for path in files:
+                image = Image.open(path).convert("RGB")
+                scale = 1024 / max(image.size)
+                image = image.resize((round(image.width * scale), round(image.height * scale)), Image.Resampling.BILINEAR)
+                start = time.perf_counter()
+                probability = session.predict(image)
+                forward.append(time.perf_counter() - start)
+                for name in PRESET_NAMES:
+                    # tta re-runs the model; that cost is reported apart, as model time
+                    settings = PRESETS[name].with_options(tta=1)
+                    result = refine(image, lambda _: probability, settings)
+                    refined[name].append(sum(v for k, v in result.timings.items() if k != "predict"))
+            base = statistics.median(forward)
             for name in PRESET_NAMES:
-                # tta re-runs the model; that cost is reported apart, as model time
-                settings = PRESETS[name].with_options(tta=1)
-                result = refine(image, lambda _: probability, settings)
-                refined[name].append(sum(v for k, v in result.timings.items() if k != "predict"))
-        base = statistics.median(forward)
-        for name in PRESET_NAMES:
-            extra = statistics.median(refined[name])
-            print(f"| {session.runtime.name} | {base:.3f} | {name} | {extra:.3f} | {extra / base:+.0%} |")
-    share.__exit__(None, None, None)
+                extra = statistics.median(refined[name])
+                print(f"| {session.runtime.name} | {base:.3f} | {name} | {extra:.3f} | {extra / base:+.0%} |")
     print(f"\n({share}. `portrait` also runs the model twice, --tta 2: +100% model time on top.)")
 
 

@@ -241,14 +241,17 @@ def run_batch(
         pending_reads: deque[tuple[Job, Future]] = deque()
         pending_writes: deque[tuple[Job, Future]] = deque()
         upcoming = deque(jobs)
+        next_pixels: int | None = None  # header size of upcoming[0], read once even if held back
 
         def refill() -> None:
+            nonlocal next_pixels
             while upcoming and len(pending_reads) < prefetch:
-                pixels = header_pixels(upcoming[0])
-                if sizes and sum(sizes.values()) + pixels > pixels_in_flight:
+                if next_pixels is None:
+                    next_pixels = header_pixels(upcoming[0])
+                if sizes and sum(sizes.values()) + next_pixels > pixels_in_flight:
                     return
                 job = upcoming.popleft()
-                sizes[id(job)] = pixels
+                sizes[id(job)], next_pixels = next_pixels, None
                 pending_reads.append((job, pool.submit(decode, job)))
 
         def drain_writes(keep: int) -> None:

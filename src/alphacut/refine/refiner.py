@@ -110,6 +110,7 @@ def refine(
         lap("gaps")
     alpha = apply_hints(alpha, hints)
     if chosen.consensus and chosen.threshold is None:
+        # GrabCut runs at <= 1024 px: upsampled back, it can move sure pixels next to a hint's edge
         alpha = apply_hints(colour_consensus(rgb, alpha), hints)
         lap("consensus")
     if chosen.matting != "none" and chosen.threshold is None:
