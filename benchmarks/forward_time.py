@@ -1,7 +1,10 @@
 """Warm 1024 px forward time of what ``--runtime auto`` loads vs OpenVINO bf16 on the fp32 graph,
 alternating, median of N runs each (a quick check next to ``models optimize``'s table).
 
-Usage: python benchmarks/forward_time.py --runs 10
+The input is random noise, or with ``--data`` the first N photos of a set, preprocessed as the
+model sees them (only the forward pass is timed, as in ``models optimize``).
+
+Usage: python benchmarks/forward_time.py --runs 10 [--data ../shared/data/ecssd_200]
 """
 from __future__ import annotations
 
@@ -23,20 +26,29 @@ from common import CpuShare, machine  # noqa: E402
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--runs", type=int, default=10)
+parser.add_argument("--data", type=Path, help="a set with images/: time on its first --runs photos")
 args = parser.parse_args()
-auto = load_model("isnet").runtime
+model = load_model("isnet")
+auto = model.runtime
 bf16 = OpenVinoEngine(installed_file(get_spec("isnet")), output=None)
-batch = np.random.default_rng(0).uniform(-0.5, 0.5, (1, 3, 1024, 1024)).astype(np.float32)
+if args.data is None:
+    batches = [np.random.default_rng(0).uniform(-0.5, 0.5, (1, 3, 1024, 1024)).astype(np.float32)] * args.runs
+else:
+    from PIL import Image
+
+    paths = sorted(p for p in (args.data / "images").iterdir() if p.suffix.lower() in (".jpg", ".jpeg", ".png"))
+    batches = [model.preprocess(Image.open(p).convert("RGB")) for p in paths[:args.runs]]
+batch = batches[0]
 times: dict[str, list[float]] = {auto.name: [], "openvino-bf16 (fp32 graph)": []}
 for engine in (auto, bf16):
     engine.run(batch)
 with CpuShare() as share:
-    for _ in range(args.runs):
+    for batch in batches:
         for label, engine in ((auto.name, auto), ("openvino-bf16 (fp32 graph)", bf16)):
             start = time.perf_counter()
             engine.run(batch)
             times[label].append(time.perf_counter() - start)
-print(f"{machine()}; {share}")
+print(f"{machine()}; {share}; input: {args.data or 'random noise'}, {len(batches)} runs")
 print("| engine | median s | min s |\n|---|---|---|")
 for label, values in times.items():
     print(f"| {label} | {statistics.median(values):.3f} | {min(values):.3f} |")

@@ -16,7 +16,7 @@ Every filler runs on every case in turn (the machine may be shared: medians, sid
 real object removals (the set's own masks, grown as ``alphacut erase`` does) go to a static
 gallery page with the cut-hole results: bench-out/inpaint/index.html.
 
-Usage: .venv/bin/python benchmarks/inpaint.py --data ../shared/data/inpaint_object_removal
+Usage: .venv/bin/python benchmarks/inpaint.py --data ../shared/data/inpaint_object_removal [--workers 2]
 """
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ import html
 import statistics
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import cv2
@@ -106,53 +107,69 @@ def overlay(rgb: np.ndarray, hole: np.ndarray) -> np.ndarray:
     return shown
 
 
+_FILLERS: dict = {}
+
+
+def evaluate_photo(path: Path, data: Path, gallery_dir: Path) -> tuple[list[dict], str]:
+    """Every filler on the photo's three cut holes (scored) and on its object (gallery only)."""
+    if not _FILLERS:
+        _FILLERS.update({name: get_filler(name) for name in FILLERS})
+        fill_hole(_FILLERS["exemplar"], np.zeros((40, 40, 3), np.uint8), np.eye(40, dtype=bool))  # compile once
+    fillers = _FILLERS
+    results: list[dict] = []
+    truth = np.asarray(Image.open(path).convert("RGB"))
+    object_mask = np.asarray(Image.open(data / "gt" / (path.stem + ".png")).convert("L")) > 127
+    cells = [f"<td><img src='gallery/{thumb(truth, gallery_dir / (path.stem + '.jpg'))}'><br>{html.escape(path.stem)}</td>"]
+    removal = grow(object_mask, auto_dilation(object_mask.shape))
+    for size, area in HOLE_AREAS.items():
+        hole = cut_hole(removal, area)
+        scored = hole & ~removal
+        for name, filler in fillers.items():
+            start = time.perf_counter()
+            filled = fill_hole(filler, truth, hole | removal)
+            seconds = time.perf_counter() - start
+            filled[removal] = truth[removal]
+            results.append({"image": path.name, "size": size, "filler": name, "seconds": seconds,
+                            "pixels": int(truth.shape[0] * truth.shape[1]), "hole": float(scored.mean()),
+                            **score(filled, truth, scored)})
+            if size == "large":
+                cells.append(f"<td><img src='gallery/{thumb(filled, gallery_dir / f'{path.stem}.cut.{name}.jpg')}'>"
+                             f"<br>cut hole, {name}</td>")
+        if size == "large":
+            cells.insert(1, f"<td><img src='gallery/{thumb(overlay(truth, hole | removal), gallery_dir / (path.stem + '.cut.jpg'))}'>"
+                            f"<br>large cut hole</td>")
+    cells.append(f"<td><img src='gallery/{thumb(overlay(truth, removal), gallery_dir / (path.stem + '.obj.jpg'))}'>"
+                 f"<br>object mask (grown)</td>")
+    for name, filler in fillers.items():
+        removed = fill_hole(filler, truth, removal)
+        cells.append(f"<td><img src='gallery/{thumb(removed, gallery_dir / f'{path.stem}.obj.{name}.jpg')}'>"
+                     f"<br>object removed, {name}</td>")
+    print(f"{path.name}: done", file=sys.stderr)
+    return results, "<tr>" + "".join(cells) + "</tr>"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--data", type=Path, required=True)
     parser.add_argument("--count", type=int, default=0, help="Use the first N photos (0: all).")
     parser.add_argument("--out", type=Path, default=Path("bench-out/inpaint"))
     parser.add_argument("--megapixel", action="store_true", help="Only time real object removals at 1 MP.")
+    parser.add_argument("--workers", type=int, default=1, help="Photos evaluated in parallel (each filler is single-threaded).")
     args = parser.parse_args()
     if args.megapixel:
         return time_megapixel(args.data)
     images = sorted((args.data / "images").iterdir())
     if args.count:
         images = images[: args.count]
-    fillers = {name: get_filler(name) for name in FILLERS}
-    fill_hole(fillers["exemplar"], np.zeros((40, 40, 3), np.uint8), np.eye(40, dtype=bool))  # compile once
     gallery_dir = args.out / "gallery"
-    results: list[dict] = []
-    rows: list[str] = []
-    for path in images:
-        truth = np.asarray(Image.open(path).convert("RGB"))
-        object_mask = np.asarray(Image.open(args.data / "gt" / (path.stem + ".png")).convert("L")) > 127
-        cells = [f"<td><img src='gallery/{thumb(truth, gallery_dir / (path.stem + '.jpg'))}'><br>{html.escape(path.stem)}</td>"]
-        removal = grow(object_mask, auto_dilation(object_mask.shape))
-        for size, area in HOLE_AREAS.items():
-            hole = cut_hole(removal, area)
-            scored = hole & ~removal
-            for name, filler in fillers.items():
-                start = time.perf_counter()
-                filled = fill_hole(filler, truth, hole | removal)
-                seconds = time.perf_counter() - start
-                filled[removal] = truth[removal]
-                results.append({"image": path.name, "size": size, "filler": name, "seconds": seconds,
-                                "pixels": int(truth.shape[0] * truth.shape[1]), "hole": float(scored.mean()),
-                                **score(filled, truth, scored)})
-                if size == "large":
-                    cells.append(f"<td><img src='gallery/{thumb(filled, gallery_dir / f'{path.stem}.cut.{name}.jpg')}'>"
-                                 f"<br>cut hole, {name}</td>")
-            if size == "large":
-                cells.insert(1, f"<td><img src='gallery/{thumb(overlay(truth, hole | removal), gallery_dir / (path.stem + '.cut.jpg'))}'>"
-                                f"<br>large cut hole</td>")
-        cells.append(f"<td><img src='gallery/{thumb(overlay(truth, removal), gallery_dir / (path.stem + '.obj.jpg'))}'>"
-                     f"<br>object mask (grown)</td>")
-        for name, filler in fillers.items():
-            removed = fill_hole(filler, truth, removal)
-            cells.append(f"<td><img src='gallery/{thumb(removed, gallery_dir / f'{path.stem}.obj.{name}.jpg')}'>"
-                         f"<br>object removed, {name}</td>")
-        rows.append("<tr>" + "".join(cells) + "</tr>")
-        print(f"{path.name}: done", file=sys.stderr)
+    jobs = [(path, args.data, gallery_dir) for path in images]
+    if args.workers > 1:
+        with ProcessPoolExecutor(args.workers) as pool:
+            done = list(pool.map(evaluate_photo, *zip(*jobs)))
+    else:
+        done = [evaluate_photo(*job) for job in jobs]
+    results = [r for photo_results, _ in done for r in photo_results]
+    rows = [row for _, row in done]
 
     write_json(args.out / "results.json", {"machine": machine(), "results": results})
     page = ("<!doctype html><meta charset='utf-8'><title>alphacut inpainting gallery</title>"
@@ -171,12 +188,13 @@ def main() -> None:
             rate = statistics.median(r["pixels"] / 1e6 / r["seconds"] for r in cases)
             print(f"| {size} ({100 * area:g}%) | {name} | {med['psnr']:.2f} | {med['ssim']:.4f} | {med['hole_ssim']:.4f} | "
                   f"{med['hole_psnr']:.2f} | {med['hole_mae']:.2f} | {med['seconds']:.3f} | {rate:.2f} |")
-    print("\nexemplar vs telea, hole SSIM, per image (wins / cases) and median difference:")
-    for size in HOLE_AREAS:
-        pairs = [(r["hole_ssim"], t["hole_ssim"]) for r in results for t in results
-                 if r["size"] == t["size"] == size and r["image"] == t["image"] and r["filler"] == "exemplar" and t["filler"] == "telea"]
-        wins = sum(e > t for e, t in pairs)
-        print(f"- {size}: {wins}/{len(pairs)}, median +{statistics.median(e - t for e, t in pairs):.4f}")
+    for other in ("telea", "ns"):
+        print(f"\nexemplar vs {other}, hole SSIM, per image (wins / cases) and median difference:")
+        for size in HOLE_AREAS:
+            pairs = [(r["hole_ssim"], t["hole_ssim"]) for r in results for t in results
+                     if r["size"] == t["size"] == size and r["image"] == t["image"] and r["filler"] == "exemplar" and t["filler"] == other]
+            wins = sum(e > t for e, t in pairs)
+            print(f"- {size}: {wins}/{len(pairs)}, median {statistics.median(e - t for e, t in pairs):+.4f}")
 
 
 def time_megapixel(data: Path, repeats: int = 2) -> None:

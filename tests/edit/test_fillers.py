@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import cv2
 import numpy as np
 import onnx
 import pytest
@@ -55,6 +56,38 @@ def test_knn_votes_tend_to_the_mean_where_content_is_unpredictable_and_stay_exac
     texture = periodic_texture(96, 96, 12)
     texture_hole = square_hole(96, 96, 30, 34, 28)
     assert hole_error(ExemplarFiller(votes=4).fill(texture, texture_hole), texture, texture_hole) < 2.0
+
+
+def grass_beside_an_object(seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    image = np.array([60, 130, 50]) + rng.normal(0, 20, (96, 128, 3))
+    image[20:80, 10:46] = np.array([200, 50, 60]) + rng.normal(0, 10, (60, 36, 3))
+    return np.clip(image, 0, 255).astype(np.uint8)
+
+
+def test_the_layout_guide_keeps_the_diffusion_layout_and_the_copied_texture():
+    # a hole in grass touching a red object: how far the object reaches in is not known from
+    # outside; the guided fill follows the diffusion's layout (blurred, it stays close to it for
+    # every seed) while its detail is copied grass texture, not the diffusion's smear
+    hole = square_hole(96, 128, 30, 46, 40)
+
+    def low(image: np.ndarray) -> np.ndarray:
+        return cv2.GaussianBlur(image.astype(np.float32), (0, 0), 4)
+
+    def detail(image: np.ndarray) -> float:
+        values = image.astype(np.float32)
+        return float(np.abs(values - cv2.GaussianBlur(values, (0, 0), 1.5))[hole].mean())
+
+    off_layout = {"guided": [], "colours only": []}
+    for seed in range(4):
+        truth = grass_beside_an_object(seed)
+        diffused = fill_hole(get_filler("ns"), truth, hole)
+        for label, guide in (("guided", 1.0), ("colours only", 0.0)):
+            filled = fill_hole(ExemplarFiller(votes=1, guide=guide), truth, hole)
+            off_layout[label].append(float(np.abs(low(filled) - low(diffused))[hole].mean()))
+            if label == "guided":
+                assert detail(filled) > 5 * detail(diffused)
+    assert np.mean(off_layout["guided"]) < 0.7 * np.mean(off_layout["colours only"])
 
 
 @pytest.mark.parametrize("name", FILLERS)
