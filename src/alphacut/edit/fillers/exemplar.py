@@ -38,6 +38,9 @@ EXHAUSTIVE_BUDGET = 3_000_000
 #: the known boundary carry more reliable information (Wexler et al., section 3.2).
 GAMMA = 1.3
 
+#: Matches per patch that vote when repainting a hole from the photo itself.
+DEFAULT_VOTES = 4
+
 #: Blur (pixels at full size) of the diffusion fill used as guide channels.
 GUIDE_SIGMA = 2.0
 
@@ -69,7 +72,9 @@ class ExemplarFiller:
         exp(-d / 2 sigma^2). 1 copies the single best match (sharpest); k > 1 gives a weighted
         mean of k candidates, which stays sharp where they agree (predictable texture) and tends
         to the conditional mean where they do not (content the rest of the photo cannot predict).
-        Costs about 2-3x the time at k = 4.
+        Costs about 2-3x the time at k = 4. Default: DEFAULT_VOTES when filling a hole from the
+        photo itself, 1 when synthesising from an external ``source`` (a sample's texture should
+        be copied, not averaged).
     guide
         Weight of the layout guide in the patch distance (0: colours only). The guide is the
         photo with its hole filled by Navier-Stokes diffusion and blurred; matching on it too
@@ -92,13 +97,17 @@ class ExemplarFiller:
         seed: int = 0,
         reach: float | None = 1.0,
         thin: float = 1.0,
-        votes: int = 4,
+        votes: int | None = None,
         guide: float = 1.0,
     ):
         if patch < 3 or patch % 2 == 0:
             raise ValueError("patch must be an odd size >= 3")
+        if votes is None:
+            votes = 1 if source is not None else DEFAULT_VOTES
         if votes < 1:
             raise ValueError("votes must be >= 1")
+        if guide < 0:
+            raise ValueError("guide must be >= 0")
         self.votes = votes
         self.guide = guide
         self.radius = patch // 2
