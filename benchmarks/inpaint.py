@@ -33,7 +33,7 @@ import numpy as np
 from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import machine, write_json  # noqa: E402
+from common import CpuShare, machine, write_json  # noqa: E402
 
 from alphacut.edit.fillers import fill_hole, get_filler  # noqa: E402
 from alphacut.edit.select import auto_dilation, grow  # noqa: E402
@@ -213,18 +213,20 @@ def time_megapixel(data: Path, repeats: int = 2) -> None:
     print("| photo | hole % | " + " | ".join(f"{n} s" for n in FILLERS) + " |")
     print("|---|---|" + "---|" * len(FILLERS))
     totals: dict[str, list[float]] = {n: [] for n in FILLERS}
-    for name, rgb, hole in cases:
-        row = []
-        for filler_name, filler in fillers.items():
-            runs = []
-            for _ in range(repeats):
-                start = time.perf_counter()
-                fill_hole(filler, rgb, hole)
-                runs.append(time.perf_counter() - start)
-            totals[filler_name].append(statistics.median(runs))
-            row.append(f"{statistics.median(runs):.2f}")
-        print(f"| {name} | {100 * hole.mean():.1f} | " + " | ".join(row) + " |")
+    with CpuShare() as share:
+        for name, rgb, hole in cases:
+            row = []
+            for filler_name, filler in fillers.items():
+                runs = []
+                for _ in range(repeats):
+                    start = time.perf_counter()
+                    fill_hole(filler, rgb, hole)
+                    runs.append(time.perf_counter() - start)
+                totals[filler_name].append(statistics.median(runs))
+                row.append(f"{statistics.median(runs):.2f}")
+            print(f"| {name} | {100 * hole.mean():.1f} | " + " | ".join(row) + " |")
     print("| **median** | | " + " | ".join(f"**{statistics.median(v):.2f}**" for v in totals.values()) + " |")
+    print(f"\n{share}")
 
 
 if __name__ == "__main__":

@@ -296,12 +296,17 @@ def table(forms: list[FormRecord]) -> list[list[str]]:
     chosen = min(accepted, key=lambda f: f.median_s).name if accepted else None
     return [
         [
-            f.name, f"{f.runtime} ({f.precision})", f"{f.median_s:.3f}", f"{reference.median_s / f.median_s:.2f}x",
+            f.name, f"{f.runtime} ({_precision_label(f)})", f"{f.median_s:.3f}", f"{reference.median_s / f.median_s:.2f}x",
             f"{f.iou:.4f}", f"{f.mae:.4f}", f"{f.d_iou:+.4f}", f"{f.d_mae:+.4f}",
             "yes" if f.accepted else "no", "auto" if f.name == chosen else "",
         ]
         for f in forms
     ]
+
+
+def _precision_label(form: FormRecord) -> str:
+    # an int8 form's recorded precision is that of the layers kept in float
+    return f"int8, float layers {form.precision}" if form.file == INT8_FILE else form.precision
 
 
 TABLE_HEADER = ["form", "runtime", "median s/img", "speed", "IoU", "MAE", "dIoU", "dMAE", "accepted", "chosen"]
