@@ -4,7 +4,7 @@ alternating, median of N runs each (a quick check next to ``models optimize``'s 
 The input is random noise, or with ``--data`` the first N photos of a set, preprocessed as the
 model sees them (only the forward pass is timed, as in ``models optimize``).
 
-Usage: python benchmarks/forward_time.py --runs 10 [--data ../shared/data/ecssd_200]
+Usage: python benchmarks/forward_time.py --runs 10 [--data ../shared/data/ecssd_200] [--auto-only]
 """
 from __future__ import annotations
 
@@ -27,10 +27,11 @@ from common import CpuShare, machine  # noqa: E402
 parser = argparse.ArgumentParser()
 parser.add_argument("--runs", type=int, default=10)
 parser.add_argument("--data", type=Path, help="a set with images/: time on its first --runs photos")
+parser.add_argument("--auto-only", action="store_true", help="time only what --runtime auto loads, as a run uses it")
 args = parser.parse_args()
 model = load_model("isnet")
 auto = model.runtime
-bf16 = OpenVinoEngine(installed_file(get_spec("isnet")), output=None)
+bf16 = None if args.auto_only else OpenVinoEngine(installed_file(get_spec("isnet")), output=None)
 if args.data is None:
     batches = [np.random.default_rng(0).uniform(-0.5, 0.5, (1, 3, 1024, 1024)).astype(np.float32)] * args.runs
 else:
@@ -39,12 +40,13 @@ else:
     paths = sorted(p for p in (args.data / "images").iterdir() if p.suffix.lower() in (".jpg", ".jpeg", ".png"))
     batches = [model.preprocess(Image.open(p).convert("RGB")) for p in paths[:args.runs]]
 batch = batches[0]
-times: dict[str, list[float]] = {auto.name: [], "openvino-bf16 (fp32 graph)": []}
-for engine in (auto, bf16):
+engines = [(auto.name, auto)] + ([] if args.auto_only else [("openvino-bf16 (fp32 graph)", bf16)])
+times: dict[str, list[float]] = {label: [] for label, _ in engines}
+for _, engine in engines:
     engine.run(batch)
 with CpuShare() as share:
     for batch in batches:
-        for label, engine in ((auto.name, auto), ("openvino-bf16 (fp32 graph)", bf16)):
+        for label, engine in engines:
             start = time.perf_counter()
             engine.run(batch)
             times[label].append(time.perf_counter() - start)
