@@ -24,6 +24,7 @@ import numba
 import numpy as np
 
 from alphacut.edit.fillers.base import check_inputs
+from alphacut.edit.fillers.diffusion import DiffusionFiller
 
 #: The coarsest level is filled by exhaustive search over at most this many (hole pixel, source
 #: patch) pairs; sources are subsampled evenly beyond it.
@@ -141,7 +142,7 @@ class ExemplarFiller:
                 if nearby.sum() >= 4 * (2 * self.radius + 1) ** 2:
                     valid = nearby
             if not valid.any():
-                return _diffusion(rgb, hole)
+                return DiffusionFiller("telea").fill(rgb, hole)
             if current is None:
                 if sources is None:
                     _onion_peel(image, level_hole, *_subsample(valid, ONION_BUDGET // max(1, int(level_hole.sum()))),
@@ -150,7 +151,7 @@ class ExemplarFiller:
                 inner = current[pad:-pad, pad:-pad]
                 size = (images[level].shape[1], images[level].shape[0])
                 upsampled = _pad(_resize(inner[..., :3], size, cv2.INTER_LINEAR), pad)
-                image[..., :3][level_hole] = upsampled[..., :3][level_hole]
+                image[..., :3][level_hole] = upsampled[level_hole]
             targets = _targets(level_hole, self.radius)
             ty, tx = np.nonzero(targets)
             ty, tx = ty.astype(np.int32), tx.astype(np.int32)
@@ -239,17 +240,12 @@ def _peel(image, known, ys, xs, vy, vx, radius):
         known[y, x] = True
 
 
-def _diffusion(rgb: np.ndarray, hole: np.ndarray) -> np.ndarray:
-    bgr = cv2.inpaint(np.ascontiguousarray(rgb[..., ::-1]), hole.astype(np.uint8) * 255, 5, cv2.INPAINT_TELEA)
-    return np.ascontiguousarray(bgr[..., ::-1])
-
-
 def _layout(rgb: np.ndarray, hole: np.ndarray) -> np.ndarray:
     """Guide channels: the photo with its hole filled by Navier-Stokes diffusion (Bertalmio,
     Bertozzi and Sapiro, CVPR 2001), which carries edges into the hole along isophotes, low-passed
     so that patches are compared on coarse layout, not on detail the diffusion cannot know."""
-    bgr = cv2.inpaint(np.ascontiguousarray(rgb[..., ::-1]), hole.astype(np.uint8) * 255, 5, cv2.INPAINT_NS)
-    return cv2.GaussianBlur(bgr[..., ::-1].astype(np.float32), (0, 0), GUIDE_SIGMA)
+    diffused = DiffusionFiller("ns").fill(rgb, hole)
+    return cv2.GaussianBlur(diffused.astype(np.float32), (0, 0), GUIDE_SIGMA)
 
 
 def _resize(values: np.ndarray, size: tuple[int, int], interpolation: int) -> np.ndarray:
