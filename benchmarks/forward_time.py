@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from alphacut.models import get_spec, load_model
+from alphacut.models.forms import best_form
 from alphacut.models.runtimes import OpenVinoEngine
 from alphacut.models.store import installed_file
 
@@ -31,6 +32,8 @@ parser.add_argument("--auto-only", action="store_true", help="time only what --r
 args = parser.parse_args()
 model = load_model("isnet")
 auto = model.runtime
+chosen = best_form(get_spec("isnet"), installed_file(get_spec("isnet")))
+auto_label = f"{auto.name} (form {chosen[0].name})" if chosen else auto.name
 bf16 = None if args.auto_only else OpenVinoEngine(installed_file(get_spec("isnet")), output=None)
 noise = np.random.default_rng(0).uniform(-0.5, 0.5, (1, 3, 1024, 1024)).astype(np.float32)
 if args.data is None:
@@ -47,7 +50,7 @@ def model_input(photo: Path | None) -> np.ndarray:
 
 
 batch = model_input(photos[0])
-engines = [(auto.name, auto)] + ([] if args.auto_only else [("openvino-bf16 (fp32 graph)", bf16)])
+engines = [(auto_label, auto)] + ([] if args.auto_only else [("openvino-bf16 (fp32 graph)", bf16)])
 times: dict[str, list[float]] = {label: [] for label, _ in engines}
 for _, engine in engines:
     engine.run(batch)

@@ -17,7 +17,9 @@ from alphacut.errors import InputError
 from alphacut.models import forms as forms_module
 from alphacut.models import load_model
 from alphacut.models.forms import recorded_forms
-from alphacut.models.optimize import calibration_files, optimize, passes_gate, sensitive_layers
+from alphacut.models.optimize import (
+    calibration_files, candidates, int8_float_layers, optimize, passes_gate, sensitive_layers,
+)
 from alphacut.models.runtimes import openvino_available
 from alphacut.models.spec import ModelSpec
 
@@ -117,6 +119,19 @@ def test_sensitive_layers_are_the_first_conv_and_the_head(tmp_path):
     names = sensitive_layers(model, depth=0)
     assert len(names) == 2 and any("conv1" in n for n in names) and any("head" in n for n in names)
     assert len(sensitive_layers(model, depth=2)) == 3
+
+
+@pytest.mark.skipif(not openvino_available(), reason="OpenVINO not installed")
+def test_an_int8_form_is_built_per_distinct_set_of_float_layers_that_leaves_some_int8(tmp_path):
+    onnx.save(build_conv_model(), str(tmp_path / "conv.onnx"))
+    # depth 1 and 2 keep all three convolutions in float: nothing would be int8
+    assert list(int8_float_layers(tmp_path / "conv.onnx", (0, 1, 2))) == [0]
+    forms = candidates("model.onnx", bf16=True, openvino=True, int8_depths=[0, 1])
+    assert [(f.name, f.file) for f in forms] == [
+        ("fp32", "model.onnx"), ("bf16", "model.onnx"),
+        ("int8-bf16", "model.int8.xml"), ("int8-bf16-d1", "model.int8-d1.xml"),
+    ]
+    assert [f.name for f in candidates("model.onnx", bf16=False, openvino=True, int8_depths=[0])] == ["fp32", "int8"]
 
 
 @pytest.mark.skipif(not openvino_available(), reason="OpenVINO not installed")

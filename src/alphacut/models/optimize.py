@@ -7,13 +7,17 @@ Forms tried (those this machine can run):
 - ``int8-bf16`` (``int8`` on CPUs without bf16): selective post-training int8 quantisation with
   NNCF [1] for OpenVINO, its remaining float layers in bf16 (or f32). Whole-graph int8 is known to
   wreck ISNet's masks (guide §5: IoU 0.38 with plain QDQ), so the layers nearest the pixels stay in
-  float: the first convolution, which sees the raw image, and the convolutions at most one
-  convolution away from an output (the alpha head and the last stage's input/output convs).
+  float: the first convolution, which sees the raw image, and the convolutions of the output head.
   Activations are quantised asymmetrically (NNCF's ``MIXED`` preset) with ranges calibrated on
   real, varied photographs that must not overlap the gate set. Measured on ISNet (BENCHMARKS.md
   §8): calibration on 32 product/matting images lost 0.012 IoU on 30 ECSSD images whichever of
   2 to 20 layers were kept in float, mostly on two ambiguous images; 64 images including natural
-  scenes with the MIXED preset lost 0.005.
+  scenes with the MIXED preset lost 0.005 there; on all 200 gate images, +0.0006 (this form) and
+  -0.0020 (``int8-bf16-d1``).
+- ``int8-bf16-d1``: the same, keeping in float also every convolution one convolution away from an
+  output (ISNet: the last decoder stage's input and output convolutions, which took 17% of that
+  form's forward time in bf16, BENCHMARKS.md §8). Built only when that is a different set of
+  layers that still leaves some int8; the fallback for models whose ``int8-bf16`` fails the gate.
 
 The gate: each form runs on every gate image (with ground truth); its mean IoU and MAE against the
 ground truth must stay within ``max_d_iou`` (0.005) and ``max_d_mae`` (0.002) of the fp32 graph's
@@ -45,9 +49,9 @@ from alphacut.models.store import installed_file, model_dir
 
 MAX_D_IOU = 0.005
 MAX_D_MAE = 0.002
-INT8_FILE = "model.int8.xml"
-#: Convolutions this close to an output stay in float (see :func:`sensitive_layers`).
-FLOAT_DEPTH = 1
+#: How far from an output convolutions stay in float in each int8 form (see :func:`sensitive_layers`).
+INT8_FLOAT_DEPTHS = (0, 1)
+CONVOLUTIONS = {"Convolution", "GroupConvolution"}
 Report = Callable[[str], None]
 
 
@@ -65,12 +69,18 @@ def nncf_available() -> bool:
     return importlib.util.find_spec("nncf") is not None
 
 
-def candidates(base_file: str, *, bf16: bool, openvino: bool, int8: bool) -> list[Candidate]:
+def int8_file(depth: int) -> str:
+    return "model.int8.xml" if depth == 0 else f"model.int8-d{depth}.xml"
+
+
+def candidates(base_file: str, *, bf16: bool, openvino: bool, int8_depths: Iterable[int] = ()) -> list[Candidate]:
+    """The forms to measure; ``int8_depths``: the float depths of the int8 forms built."""
     forms = [Candidate("fp32", "onnxruntime", "fp32", base_file)]
     if openvino and bf16:
         forms.append(Candidate("bf16", "openvino", "bf16", base_file))
-    if openvino and int8:  # float layers in bf16 where the CPU has it (faster), else f32
-        forms.append(Candidate("int8-bf16", "openvino", "bf16", INT8_FILE) if bf16 else Candidate("int8", "openvino", "f32", INT8_FILE))
+    for depth in int8_depths if openvino else ():  # float layers in bf16 where the CPU has it (faster), else f32
+        name = ("int8-bf16" if bf16 else "int8") + (f"-d{depth}" if depth else "")
+        forms.append(Candidate(name, "openvino", "bf16" if bf16 else "f32", int8_file(depth)))
     return forms
 
 
@@ -113,14 +123,14 @@ def calibration_files(folders: list[Path], count: int, gate_files: Iterable[Path
 
 # --- building -------------------------------------------------------------------------------------
 
-def sensitive_layers(model, depth: int = FLOAT_DEPTH) -> list[str]:
+def sensitive_layers(model, depth: int) -> list[str]:
     """Friendly names of the convolutions kept in float: the first one (it sees the raw image) and
     every one at most ``depth`` convolutions away from a graph output. In U-shaped nets such as
     ISNet these are the output head and the residual paths of each stage that feed it most
     directly, where int8 rounding reaches the mask with the least averaging."""
     import heapq
 
-    convolution = {"Convolution", "GroupConvolution"}
+    convolution = CONVOLUTIONS
     first = next((op.get_friendly_name() for op in model.get_ordered_ops() if op.get_type_name() in convolution), None)
     hops: dict[str, int] = {}
     frontier = [(0, index, result.input_value(0).get_node()) for index, result in enumerate(model.get_results())]
@@ -142,11 +152,24 @@ def sensitive_layers(model, depth: int = FLOAT_DEPTH) -> list[str]:
     return sorted(names)
 
 
-def quantize_int8(
-    source: Path, target: Path, calibration: list[np.ndarray], report: Report, *, depth: int = FLOAT_DEPTH
-) -> list[str]:
-    """NNCF post-training quantisation of ``source`` into the OpenVINO IR ``target`` (.xml + .bin);
-    returns the layers kept in float."""
+def int8_float_layers(source: Path, depths: Iterable[int]) -> dict[int, list[str]]:
+    """The layers each int8 form keeps in float, by depth. A depth is left out when it keeps the
+    same layers as a smaller one (the same form twice) or every convolution (no int8 left)."""
+    import openvino as ov
+
+    model = ov.Core().read_model(str(source))
+    convolutions = sum(op.get_type_name() in CONVOLUTIONS for op in model.get_ordered_ops())
+    kept: dict[int, list[str]] = {}
+    for depth in sorted(depths):
+        layers = sensitive_layers(model, depth)
+        if layers not in kept.values() and len(layers) < convolutions:
+            kept[depth] = layers
+    return kept
+
+
+def quantize_int8(source: Path, target: Path, calibration: list[np.ndarray], keep: list[str], report: Report) -> None:
+    """NNCF post-training quantisation of ``source`` into the OpenVINO IR ``target`` (.xml + .bin),
+    the layers named in ``keep`` left in float."""
     import logging
 
     import nncf
@@ -154,8 +177,7 @@ def quantize_int8(
 
     logging.getLogger("nncf").setLevel(logging.ERROR)
     model = ov.Core().read_model(str(source))
-    keep = sensitive_layers(model, depth)
-    report(f"int8: calibrating on {len(calibration)} images, {len(keep)} layers kept in float")
+    report(f"{target.name}: calibrating on {len(calibration)} images, {len(keep)} layers kept in float")
     quantised = nncf.quantize(
         model,
         nncf.Dataset(calibration),
@@ -168,7 +190,6 @@ def quantize_int8(
     ov.save_model(quantised, str(staging), compress_to_fp16=False)
     os.replace(staging.with_suffix(".bin"), target.with_suffix(".bin"))
     os.replace(staging, target)
-    return keep
 
 
 def open_candidate(candidate: Candidate, folder: Path, spec: ModelSpec, threads: int | None) -> Runtime:
@@ -248,6 +269,7 @@ def optimize(
     gate = {
         "set": gate_set.name, "images": len(samples), "max_d_iou": max_d_iou, "max_d_mae": max_d_mae,
         "calibration": sorted(str(d.resolve()) for d in calibration_dirs), "calibration_count": calibration_count,
+        "int8_float_depths": list(INT8_FLOAT_DEPTHS),
         "isa": list(isa), "base_sha256": base_fingerprint(spec, base),
     }
     earlier_gate, earlier = recorded_forms(spec)
@@ -255,17 +277,19 @@ def optimize(
         return earlier, True
 
     openvino = openvino_available()
-    int8 = openvino and nncf_available()
-    if openvino and not int8:
+    int8_layers: dict[int, list[str]] = {}
+    if openvino and not nncf_available():
         report("int8 forms skipped: NNCF is not installed (pip install 'alphacut[optimize]')")
-    if int8:
+    elif openvino:
         calibration = calibration_files(calibration_dirs, calibration_count, [s[0] for s in samples])
         prepare = SalientSession(spec, None, None)  # type: ignore[arg-type]
         from PIL import Image
 
         batches = [prepare.preprocess(Image.open(p).convert("RGB")) for p in calibration]
-        quantize_int8(base, folder / INT8_FILE, batches, report)
-    forms = candidates(base.name, bf16=openvino and cpu_has_native_bf16(), openvino=openvino, int8=int8)
+        int8_layers = int8_float_layers(base, INT8_FLOAT_DEPTHS)
+        for depth, keep in int8_layers.items():
+            quantize_int8(base, folder / int8_file(depth), batches, keep, report)
+    forms = candidates(base.name, bf16=openvino and cpu_has_native_bf16(), openvino=openvino, int8_depths=int8_layers)
     engines = {form.name: open_candidate(form, folder, spec, threads) for form in forms}
     for engine in engines.values():  # the first run after loading is slow everywhere; keep it out
         engine.run(np.zeros((1, 3, spec.input_size[1], spec.input_size[0]), np.float32))
@@ -306,7 +330,7 @@ def table(forms: list[FormRecord]) -> list[list[str]]:
 
 def _precision_label(form: FormRecord) -> str:
     # an int8 form's recorded precision is that of the layers kept in float
-    return f"int8, float layers {form.precision}" if form.file == INT8_FILE else form.precision
+    return f"int8, float layers {form.precision}" if form.name.startswith("int8") else form.precision
 
 
 TABLE_HEADER = ["form", "runtime", "median s/img", "speed", "IoU", "MAE", "dIoU", "dMAE", "accepted", "chosen"]
