@@ -18,7 +18,7 @@ from PIL import Image
 
 from alphacut.errors import AlphacutError, OutputError
 from alphacut.io.decode import DecodedImage, decode_image
-from alphacut.io.encode import EXTENSION_BY_FORMAT, FORMATS_BY_EXTENSION, encode_frames, write_atomic
+from alphacut.io.encode import EXTENSION_BY_FORMAT, FORMATS_BY_EXTENSION, PNG_LEVEL, encode_frames, write_atomic
 from alphacut.pipeline import Remover
 
 IMAGE_EXTENSIONS = {
@@ -199,6 +199,7 @@ def run_batch(
     io_threads: int = 2,
     batch_size: int = 1,
     pixels_in_flight: int = PIXELS_IN_FLIGHT,
+    png_level: int = PNG_LEVEL,
     on_finished: Callable[[Job, str | None], None] = lambda job, error: None,
 ) -> BatchReport:
     """Decode ahead, run the model in this thread, encode and write behind; one bad file never
@@ -220,7 +221,8 @@ def run_batch(
         return decode_image(job.source, name=job.relative, max_pixels=max_pixels)
 
     def write(job: Job, frames, decoded: DecodedImage) -> None:
-        data = encode_frames(frames, fmt, durations=[f.duration for f in decoded.frames], loop=decoded.loop)
+        data = encode_frames(frames, fmt, durations=[f.duration for f in decoded.frames], loop=decoded.loop,
+                             png_level=png_level)
         if job.target == STDIO:
             sys.stdout.buffer.write(data)
             sys.stdout.buffer.flush()

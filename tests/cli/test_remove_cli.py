@@ -163,3 +163,16 @@ def test_version(alphacut_cli):
 
     result = alphacut_cli("--version")
     assert result.returncode == 0 and result.stdout.decode().strip() == f"alphacut {alphacut.__version__}"
+
+
+def test_png_level_gives_the_same_pixels_in_a_different_size(alphacut_cli, photos, tmp_path, tiny_model):
+    stored = alphacut_cli("remove", str(photos / "one.png"), "-o", str(tmp_path / "stored.png"), "--model", str(tiny_model),
+                          "--png-level", "0", "-q")
+    packed = alphacut_cli("remove", str(photos / "one.png"), "-o", str(tmp_path / "packed.png"), "--model", str(tiny_model),
+                          "--png-level", "9", "-q")
+    assert stored.returncode == 0 and packed.returncode == 0
+    assert (tmp_path / "packed.png").stat().st_size < (tmp_path / "stored.png").stat().st_size
+    assert np.array_equal(np.asarray(Image.open(tmp_path / "packed.png")), np.asarray(Image.open(tmp_path / "stored.png")))
+    refused = alphacut_cli("remove", str(photos / "one.png"), "-o", str(tmp_path / "x.png"), "--model", str(tiny_model),
+                           "--png-level", "12")
+    assert refused.returncode != 0 and not (tmp_path / "x.png").exists()

@@ -123,7 +123,7 @@ def test_cli_ray_engine_writes_what_the_local_engine_writes(local_ray, tiny_mode
 
     photos = make_photos(tmp_path / "photos")
     runner = CliRunner()
-    common = ["-m", str(tiny_model), "--runtime", "onnxruntime", "--threads", "1", "-q"]
+    common = ["-m", str(tiny_model), "--runtime", "onnxruntime", "--threads", "1", "-q", "--png-level", "9"]  # not the default: both engines must pass it on
     local = runner.invoke(app, ["remove", str(photos), "-o", str(tmp_path / "local"), *common])
     remote = runner.invoke(app, ["remove", str(photos), "-o", str(tmp_path / "ray"), "--engine", "ray",
                                  "--workers", "2", *common])

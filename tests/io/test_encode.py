@@ -38,6 +38,18 @@ def test_alpha_survives_exactly(fmt):
     assert np.array_equal(back[..., :3][visible], source[..., :3][visible])
 
 
+def test_png_level_changes_the_size_not_the_pixels():
+    pixels = np.zeros((64, 96, 4), np.uint8)
+    pixels[16:48, 24:72] = (200, 120, 40, 255)  # a flat cutout: compressible
+    image = Image.fromarray(pixels)
+    sizes = {level: encode_frames([image], "png", png_level=level) for level in (0, 1, 9)}
+    for data in sizes.values():
+        assert np.array_equal(np.asarray(reopen(data)), pixels)
+    assert len(sizes[9]) <= len(sizes[1]) < len(sizes[0])
+    with pytest.raises(OutputError, match="0 to 9"):
+        encode_frames([image], "png", png_level=10)
+
+
 def test_png_keeps_invisible_colours_too():
     image = cutout_like()
     assert np.array_equal(np.asarray(reopen(encode_frames([image], "png"))), np.asarray(image))

@@ -24,7 +24,7 @@ from typing import Callable
 from alphacut.batch import IMAGE_EXTENSIONS, STDIO, BatchReport, Failure, Job, Plan, check_targets, plan_jobs
 from alphacut.engines import storage
 from alphacut.errors import AlphacutError, InputError, OutputError
-from alphacut.io.encode import EXTENSION_BY_FORMAT
+from alphacut.io.encode import EXTENSION_BY_FORMAT, PNG_LEVEL
 from alphacut.pipeline import RemoveOptions
 
 
@@ -112,6 +112,7 @@ class WorkerConfig:
     overwrite: bool
     skip_existing: bool
     check_remote_targets: bool
+    png_level: int = PNG_LEVEL
 
 
 class RemoveWorker:
@@ -156,7 +157,8 @@ class RemoveWorker:
             data = storage.read_bytes(source) if storage.is_uri(source) else source  # paths: decode's own messages
             decoded = decode_image(data, name=relative, max_pixels=config.max_pixels)
             frames = self.remover.process(decoded)
-            encoded = encode_frames(frames, config.fmt, durations=[f.duration for f in decoded.frames], loop=decoded.loop)
+            encoded = encode_frames(frames, config.fmt, durations=[f.duration for f in decoded.frames], loop=decoded.loop,
+                                    png_level=config.png_level)
             storage.write_bytes_atomic(target, encoded)
             return "written", None
         except Exception as exc:  # one bad file must not stop the job; the reason goes back to the driver

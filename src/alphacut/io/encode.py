@@ -23,6 +23,11 @@ FORMATS_BY_EXTENSION = {
 }
 EXTENSION_BY_FORMAT = {"PNG": ".png", "WEBP": ".webp", "JPEG": ".jpg", "GIF": ".gif", "TIFF": ".tiff"}
 
+#: zlib level for PNG. Level 6 (Pillow's default) took 470 ms to encode a 1024 px photo cutout
+#: here, as long as the model's forward pass; level 1 took 115 ms for files 18% larger
+#: (BENCHMARKS.md §8). A batch tool is waiting on it, so the default is the fast level.
+PNG_LEVEL = 1
+
 
 def format_for_path(path: str | Path) -> str:
     suffix = Path(path).suffix.lower()
@@ -47,18 +52,22 @@ def encode_frames(
     *,
     durations: Sequence[int | None] | None = None,
     loop: int | None = None,
+    png_level: int = PNG_LEVEL,
 ) -> bytes:
     """Encode one image, or an animation when given several frames (APNG, animated WebP or GIF).
 
     PNG and WebP keep 8-bit alpha; WebP is written lossless so cutouts keep exact edges; GIF keeps
-    only on/off transparency (alpha >= 128 is opaque).
+    only on/off transparency (alpha >= 128 is opaque). ``png_level``: zlib level of PNG output,
+    0 (none) to 9 (smallest, slowest); the pixels are the same at every level.
     """
+    if not 0 <= png_level <= 9:
+        raise OutputError(f"PNG compression level must be 0 to 9, not {png_level}")
     fmt = normalise_format(fmt)
     prepared = [_for_format(frame, fmt) for frame in frames]
     buffer = io.BytesIO()
     options: dict = {}
     if fmt == "PNG":
-        options["compress_level"] = 6
+        options["compress_level"] = png_level
     elif fmt == "WEBP":
         options.update(lossless=True, quality=80, method=3)
     elif fmt == "JPEG":
