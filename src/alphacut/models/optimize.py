@@ -130,8 +130,7 @@ def sensitive_layers(model, depth: int) -> list[str]:
     directly, where int8 rounding reaches the mask with the least averaging."""
     import heapq
 
-    convolution = CONVOLUTIONS
-    first = next((op.get_friendly_name() for op in model.get_ordered_ops() if op.get_type_name() in convolution), None)
+    first = next((op.get_friendly_name() for op in model.get_ordered_ops() if op.get_type_name() in CONVOLUTIONS), None)
     hops: dict[str, int] = {}
     frontier = [(0, index, result.input_value(0).get_node()) for index, result in enumerate(model.get_results())]
     counter = len(frontier)
@@ -141,12 +140,12 @@ def sensitive_layers(model, depth: int) -> list[str]:
         if name in hops and hops[name] <= distance:
             continue
         hops[name] = distance
-        after = distance + (node.get_type_name() in convolution)
+        after = distance + (node.get_type_name() in CONVOLUTIONS)
         for index in range(node.get_input_size()):
             counter += 1
             heapq.heappush(frontier, (after, counter, node.input_value(index).get_node()))
     names = {op.get_friendly_name() for op in model.get_ordered_ops()
-             if op.get_type_name() in convolution and hops.get(op.get_friendly_name(), depth + 1) <= depth}
+             if op.get_type_name() in CONVOLUTIONS and hops.get(op.get_friendly_name(), depth + 1) <= depth}
     if first:
         names.add(first)
     return sorted(names)
