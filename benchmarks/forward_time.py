@@ -30,11 +30,13 @@ parser.add_argument("--runs", type=int, default=10)
 parser.add_argument("--data", type=Path, help="a set with images/: time on its first --runs photos")
 parser.add_argument("--auto-only", action="store_true", help="time only what --runtime auto loads, as a run uses it")
 args = parser.parse_args()
+spec = get_spec("isnet")
+base = installed_file(spec)
 model = load_model("isnet")
 auto = model.runtime
-chosen = best_form(get_spec("isnet"), installed_file(get_spec("isnet")))
+chosen = best_form(spec, base)
 auto_label = f"{auto.name} (form {chosen[0].name})" if chosen else auto.name
-bf16 = None if args.auto_only else OpenVinoEngine(installed_file(get_spec("isnet")), output=None)
+bf16 = None if args.auto_only else OpenVinoEngine(base, output=None)
 noise = np.random.default_rng(0).uniform(-0.5, 0.5, (1, 3, 1024, 1024)).astype(np.float32)
 if args.data is None:
     photos: list[Path | None] = [None] * args.runs

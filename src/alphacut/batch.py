@@ -16,9 +16,10 @@ from typing import Callable
 
 from PIL import Image
 
+from alphacut.config import PNG_LEVEL
 from alphacut.errors import AlphacutError, OutputError
 from alphacut.io.decode import DecodedImage, decode_image
-from alphacut.io.encode import EXTENSION_BY_FORMAT, FORMATS_BY_EXTENSION, PNG_LEVEL, encode_frames, write_atomic
+from alphacut.io.encode import EXTENSION_BY_FORMAT, FORMATS_BY_EXTENSION, encode_frames, write_atomic
 from alphacut.pipeline import Remover
 
 IMAGE_EXTENSIONS = {

@@ -8,6 +8,11 @@ from pathlib import Path
 #: (``--max-pixels`` or ``ALPHACUT_MAX_PIXELS``). 200 MP covers 16k x 12k photos.
 DEFAULT_MAX_PIXELS = 200_000_000
 
+#: zlib level for PNG. Level 6 (Pillow's default) took 470 ms to encode a 1024 px photo cutout
+#: here, as long as the model's forward pass; level 1 took 115 ms for files 18% larger
+#: (BENCHMARKS.md §8). A batch tool is waiting on it, so the default is the fast level.
+PNG_LEVEL = 1
+
 
 def alphacut_home() -> Path:
     """The model store: ``$ALPHACUT_HOME``, else ``$XDG_CACHE_HOME/alphacut``, else ``~/.cache/alphacut``."""

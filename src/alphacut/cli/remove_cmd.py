@@ -8,7 +8,7 @@ from typing import List, Optional
 
 import typer
 
-from alphacut.io.encode import PNG_LEVEL
+from alphacut.config import PNG_LEVEL
 
 
 class Fit(str, Enum):

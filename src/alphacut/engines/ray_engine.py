@@ -22,9 +22,10 @@ from pathlib import Path, PurePosixPath
 from typing import Callable
 
 from alphacut.batch import IMAGE_EXTENSIONS, STDIO, BatchReport, Failure, Job, Plan, check_targets, plan_jobs
+from alphacut.config import PNG_LEVEL
 from alphacut.engines import storage
 from alphacut.errors import AlphacutError, InputError, OutputError
-from alphacut.io.encode import EXTENSION_BY_FORMAT, PNG_LEVEL
+from alphacut.io.encode import EXTENSION_BY_FORMAT
 from alphacut.pipeline import RemoveOptions
 
 

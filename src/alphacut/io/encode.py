@@ -9,6 +9,7 @@ from typing import Sequence
 
 from PIL import Image
 
+from alphacut.config import PNG_LEVEL
 from alphacut.errors import OutputError
 
 #: Formats we write, by file extension. JPEG has no alpha: it is only for masks or a solid background.
@@ -22,11 +23,6 @@ FORMATS_BY_EXTENSION = {
     ".tiff": "TIFF",
 }
 EXTENSION_BY_FORMAT = {"PNG": ".png", "WEBP": ".webp", "JPEG": ".jpg", "GIF": ".gif", "TIFF": ".tiff"}
-
-#: zlib level for PNG. Level 6 (Pillow's default) took 470 ms to encode a 1024 px photo cutout
-#: here, as long as the model's forward pass; level 1 took 115 ms for files 18% larger
-#: (BENCHMARKS.md §8). A batch tool is waiting on it, so the default is the fast level.
-PNG_LEVEL = 1
 
 
 def format_for_path(path: str | Path) -> str:
