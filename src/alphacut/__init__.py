@@ -17,6 +17,7 @@ from alphacut.errors import (
     InstallError,
     ModelError,
     ModelNotInstalledError,
+    OptionError,
     OutputError,
 )
 
@@ -30,6 +31,7 @@ __all__ = [
     "InstallError",
     "ModelError",
     "ModelNotInstalledError",
+    "OptionError",
     "OutputError",
     "__version__",
     "load_model",

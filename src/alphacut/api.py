@@ -2,18 +2,18 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Union, overload
+from typing import Any, Mapping, Union, overload
 
 import numpy as np
 from PIL import Image
 
-from alphacut.compose.background import parse_color
 from alphacut.errors import InputError
 from alphacut.io.decode import decode_image
 from alphacut.io.encode import encode_frames
 from alphacut.models import DEFAULT_MODEL, load_model
 from alphacut.models.session import SalientSession
 from alphacut.pipeline import RemoveOptions, Remover
+from alphacut.refine.presets import DEFAULT_PRESET
 
 ImageInput = Union[str, Path, bytes, bytearray, Image.Image, np.ndarray]
 
@@ -32,16 +32,22 @@ def remove(
     model: str | Path | SalientSession = DEFAULT_MODEL,
     mask: bool = False,
     bg: str | tuple | None = None,
-    bg_image: str | Path | Image.Image | None = None,
+    bg_image: str | Path | bytes | Image.Image | None = None,
     bg_fit: str = "fill",
+    bg_blur: float | None = None,
+    shadow: str | None = None,
+    harmonize: float | None = None,
+    ecommerce: int | None = None,
     crop: bool = False,
     margin: int = 0,
-    preset: str = "auto",
+    preset: str = DEFAULT_PRESET,
     threshold: float | None = None,
     keep_soft: bool = False,
     main_subject: bool = False,
     decontaminate: bool | None = None,
+    matting: str | None = None,
     tta: int | None = None,
+    tuning: str | Mapping[str, Any] | None = None,
     format: str = "png",
     device: str = "cpu",
     runtime: str = "auto",
@@ -61,18 +67,25 @@ def remove(
     mask, bg, bg_image, bg_fit, crop, margin
         The output: the grey mask alone; the subject on a colour (``"white"``, ``"#rrggbb"``,
         ``(r, g, b)``) or an image (``fill``, ``fit`` or ``stretch``); cropped to the subject.
-    preset, threshold, keep_soft, main_subject, decontaminate
+    bg_blur, shadow, harmonize, ecommerce
+        A scene: the photo itself painted out and blurred behind the subject; a ``drop`` or
+        ``contact`` shadow; colours matched to the new background (0-1); a square canvas of that size.
+    preset, threshold, keep_soft, main_subject, decontaminate, matting, tta, tuning
         Refinement: ``auto`` (default: ``pixel-art`` for sprites, ``graphic`` on flat synthetic
         backgrounds, else ``photo``), ``photo``, ``portrait``, ``product``, ``graphic``,
         ``pixel-art`` or ``raw`` (the model's mask only); binarise at ``threshold`` or force soft
-        alpha with ``keep_soft``; keep only the dominant subject; edge colour decontamination.
+        alpha with ``keep_soft``; keep only the dominant subject; edge colour decontamination; the
+        edge solver (``guided``, ``cf``, ``none``); model averaging over 1, 2 or 4 inputs; any other
+        refinement setting (``"band:0.01"``). These are :class:`alphacut.pipeline.RemoveOptions`,
+        the same options as the CLI's and the HTTP API's.
     """
-    session = model if isinstance(model, SalientSession) else load_model(model, device=device, runtime=runtime)
-    options = build_options(
-        bg=bg, bg_image=bg_image, max_pixels=max_pixels, mask=mask, bg_fit=bg_fit, crop=crop, margin=margin,
+    options = RemoveOptions.from_user(
+        bg=bg, bg_image=bg_image, bg_fit=bg_fit, bg_blur=bg_blur, shadow=shadow, harmonize=harmonize,
+        ecommerce=ecommerce, tuning=tuning, max_pixels=max_pixels, mask=mask, crop=crop, margin=margin,
         preset=preset, threshold=threshold, keep_soft=keep_soft, main_subject=main_subject,
-        decontaminate=decontaminate, tta=tta,
+        decontaminate=decontaminate, matting=matting, tta=tta,
     )
+    session = model if isinstance(model, SalientSession) else load_model(model, device=device, runtime=runtime)
     if isinstance(image, np.ndarray):
         source: object = _array_to_image(image)
     else:
@@ -89,27 +102,6 @@ def remove(
     for frame, original in zip(frames, decoded.frames):
         frame.info["duration"] = original.duration
     return frames
-
-
-def build_options(*, bg: str | tuple | None, bg_image, max_pixels: int | None, **settings) -> RemoveOptions:
-    """:class:`RemoveOptions` from user-facing values: a colour name or tuple, a background image
-    given as a path or PIL image; every other keyword is passed through unchanged."""
-    return RemoveOptions(bg_color=_color(bg), bg_image=_background(bg_image, max_pixels), **settings)
-
-
-def _color(bg: str | tuple | None):
-    if bg is None:
-        return None
-    if isinstance(bg, str):
-        return parse_color(bg)
-    values = tuple(int(v) for v in bg)
-    return values if len(values) == 4 else (*values, 255)
-
-
-def _background(bg_image, max_pixels):
-    if bg_image is None or isinstance(bg_image, Image.Image):
-        return bg_image
-    return decode_image(bg_image, max_pixels=max_pixels).frames[0].image
 
 
 def _array_to_image(array: np.ndarray) -> Image.Image:

@@ -14,6 +14,10 @@ class InputError(AlphacutError):
     exit_code = 2
 
 
+class OptionError(InputError):
+    """An option has a bad value, or two options contradict each other."""
+
+
 class ImageTooLargeError(InputError):
     """An image has more pixels than the configured limit (decompression-bomb guard)."""
 

@@ -61,7 +61,8 @@ def compose(
         from alphacut.models import load_model
         from alphacut.pipeline import Remover
 
-        alpha, foreground = Remover(load_model(model)).refine(picture)
+        matte = Remover(load_model(model)).matte(picture)
+        alpha, foreground = matte.alpha, matte.colours
         foreground = foreground.convert("RGB")
     result = compose_scene(foreground, alpha, scene, original=foreground)
     if result.mode == "RGBA" and target.suffix.lower() in (".jpg", ".jpeg"):

@@ -97,7 +97,7 @@ def replace_bg(
         raise InputError("--texture is only used by --fill exemplar")
     filler = get_filler(fill, **options)
     picture = decode_image(image, max_pixels=max_pixels).frames[0].image
-    alpha, _ = Remover(load_model(model), RemoveOptions(preset=preset)).refine(picture)
+    alpha = Remover(load_model(model), RemoveOptions(preset=preset)).matte(picture).alpha
     if (alpha > 8).all():
         raise InputError(f"{image}: the subject covers the whole image; there is no background to repaint")
     _write(replace_background(picture, alpha, filler), target)

@@ -54,6 +54,7 @@ def remove(
     decontaminate: Optional[bool] = typer.Option(None, "--decontaminate/--no-decontaminate", help="Remove background colour from soft edges (preset default)."),
     matting: Optional[str] = typer.Option(None, "--matting", help="Edge matting: guided, cf or none (preset default)."),
     tta: Optional[int] = typer.Option(None, "--tta", help="Average the model over 1, 2 (mirror) or 4 input variants."),
+    tuning: Optional[str] = typer.Option(None, "--tuning", metavar="KEY:VALUE,...", help="Any other refinement setting, e.g. band:0.01,guided_eps:1e-4 (as alphacut eval pipelines take them)."),
     fmt: Optional[str] = typer.Option(None, "-f", "--format", help="png (default), webp, jpg, gif or tiff."),
     png_level: int = typer.Option(PNG_LEVEL, "--png-level", min=0, max=9, help="PNG zlib level: 1 fast (default), 6-9 about 15% smaller files, 4x the encoding time."),
     skip_existing: bool = typer.Option(False, "--skip-existing", help="Skip inputs whose output exists (resume a run)."),
@@ -70,33 +71,20 @@ def remove(
     """Remove the background: write RGBA cutouts (or masks, or new backgrounds)."""
     from alphacut.batch import STDIO, check_targets, plan_jobs, run_batch
     from alphacut.cli.progress import BatchProgress, print_failures
-    from alphacut.api import build_options
     from alphacut.errors import OutputError
     from alphacut.io.encode import normalise_format
     from alphacut.models import load_model
-    from alphacut.pipeline import Remover
+    from alphacut.pipeline import RemoveOptions, Remover
 
     if overwrite and skip_existing:
         raise OutputError("--overwrite and --skip-existing exclude each other")
-    if keep_soft and threshold is not None:
-        raise OutputError("--keep-soft and --threshold exclude each other")
-    if tta is not None and tta not in (1, 2, 4):
-        raise OutputError(f"--tta must be 1, 2 or 4, not {tta}")
-    if matting is not None and matting not in ("guided", "cf", "none"):
-        raise OutputError(f"--matting must be guided, cf or none, not {matting!r}")
     out_fmt = normalise_format(fmt) if fmt else None
-    options = build_options(
-        bg=bg, bg_image=bg_image, max_pixels=max_pixels, mask=mask, bg_fit=bg_fit.value, crop=crop,
-        margin=margin, preset=preset, threshold=threshold, keep_soft=keep_soft, main_subject=main_subject,
+    options = RemoveOptions.from_user(
+        bg=bg, bg_image=bg_image, bg_fit=bg_fit.value, bg_blur=bg_blur, shadow=shadow, harmonize=harmonize,
+        ecommerce=ecommerce, tuning=tuning, max_pixels=max_pixels, mask=mask, crop=crop, margin=margin,
+        preset=preset, threshold=threshold, keep_soft=keep_soft, main_subject=main_subject,
         decontaminate=decontaminate, matting=matting, tta=tta,
     )
-    from dataclasses import replace
-
-    from alphacut.compose.scene import scene_for_remove
-
-    options = replace(options, scene=scene_for_remove(
-        bg_color=options.bg_color, bg_image=options.bg_image, bg_fit=bg_fit.value, blur=bg_blur, shadow=shadow,
-        harmonize=harmonize, ecommerce=ecommerce))
     if engine is EngineChoice.ray:
         from alphacut.engines.ray_engine import check_any, plan_any, require_ray
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image, ImageColor, ImageOps
 
-from alphacut.errors import InputError
+from alphacut.errors import OptionError
 
 Color = tuple[int, int, int, int]
 
@@ -21,7 +21,7 @@ def parse_color(text: str) -> Color:
         rgba = ImageColor.getcolor(value, "RGBA")
         return tuple(rgba)  # type: ignore[return-value]
     except ValueError:
-        raise InputError(f"bad colour {text!r}; use a name (white), #rrggbb[aa] or r,g,b[,a]") from None
+        raise OptionError(f"bad colour {text!r}; use a name (white), #rrggbb[aa] or r,g,b[,a]") from None
 
 
 def over(foreground: Image.Image, background: Image.Image) -> Image.Image:
@@ -47,7 +47,7 @@ def fit_background(background: Image.Image, size: tuple[int, int], mode: str) ->
         fitted = ImageOps.contain(source, size, Image.Resampling.LANCZOS)
         canvas.paste(fitted, ((size[0] - fitted.width) // 2, (size[1] - fitted.height) // 2))
         return canvas
-    raise InputError(f"unknown background fit {mode!r}; use fill, fit or stretch")
+    raise OptionError(f"unknown background fit {mode!r}; use fill, fit or stretch")
 
 
 def on_image(foreground: Image.Image, background: Image.Image, mode: str = "fill") -> Image.Image:

@@ -19,7 +19,7 @@ from alphacut.compose.background import Color, fit_background
 from alphacut.compose.blur import blurred_backdrop
 from alphacut.compose.harmonize import harmonize
 from alphacut.compose.shadow import shadow_for
-from alphacut.errors import InputError
+from alphacut.errors import OptionError
 
 ECOMMERCE_SIZE = 2000
 WHITE: Color = (255, 255, 255, 255)
@@ -60,15 +60,15 @@ class Scene:
 
     def __post_init__(self):
         if self.layout is not None and self.layout not in layouts.LAYOUTS:
-            raise InputError(f"unknown layout {self.layout!r}; use {' or '.join(layouts.LAYOUTS)}")
+            raise OptionError(f"unknown layout {self.layout!r}; use {' or '.join(layouts.LAYOUTS)}")
         if self.color is not None and self.image is not None:
-            raise InputError("give one background: a colour or an image, not both")
+            raise OptionError("give one background: a colour or an image, not both")
         if (self.position is not None or self.height is not None) and self.layout is not None:
-            raise InputError("--position/--scale place the subject freely; they do not mix with a layout preset")
+            raise OptionError("--position/--scale place the subject freely; they do not mix with a layout preset")
         if not 0.0 <= self.harmonize <= 1.0:
-            raise InputError(f"harmonize strength must be between 0 and 1, not {self.harmonize}")
+            raise OptionError(f"harmonize strength must be between 0 and 1, not {self.harmonize}")
         if not 0.0 <= self.margin < 0.5:
-            raise InputError(f"margin must be a fraction between 0 and 0.5, not {self.margin}")
+            raise OptionError(f"margin must be a fraction between 0 and 0.5, not {self.margin}")
 
     @property
     def opaque(self) -> bool:

@@ -1,8 +1,10 @@
 """What ``alphacut eval --pipeline NAME[=OPTIONS]`` can run, each turning an image into alpha.
 
 - ``raw``, ``auto``, ``photo``, ``portrait``, ``product``, ``graphic``, ``pixel-art``: the model
-  plus that refinement preset; options ``model:NAME`` and any refinement setting, e.g.
-  ``photo=model:isnet-quint8,matting:cf,band:0.01``.
+  plus that refinement preset, run by the same :class:`alphacut.pipeline.Remover` and
+  :class:`~alphacut.pipeline.RemoveOptions` as ``alphacut remove`` (``auto=matting:cf`` scores what
+  ``alphacut remove --matting cf`` writes); options ``model:NAME``, ``keep_soft`` and any refinement
+  setting, e.g. ``photo=model:isnet-quint8,matting:cf,band:0.01``.
 - ``model=NAME``: the ``auto`` preset on a registered model (or an .onnx path).
 - ``border-fill[=tolerance:30]``: classical colour distance to the border + flood fill, no model.
 - ``grabcut[=model:NAME]``: GrabCut seeded by the model's mask.
@@ -14,6 +16,7 @@ Predictions are cached per model and image, so ten presets on one model cost one
 from __future__ import annotations
 
 import hashlib
+import math
 import time
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -22,9 +25,13 @@ from typing import Callable
 import numpy as np
 from PIL import Image
 
-from alphacut.errors import InputError
+from alphacut.errors import InputError, OptionError
 from alphacut.judge.dataset import Sample
-from alphacut.refine.presets import PRESET_NAMES, RefineSettings, get_preset
+from alphacut.models.registry import DEFAULT_MODEL
+from alphacut.models.session import SalientSession
+from alphacut.pipeline import RemoveOptions, Remover
+from alphacut.pipeline.options import split_pairs
+from alphacut.refine.presets import PRESET_NAMES, RefineSettings
 
 MODEL_FREE = ("border-fill", "folder")
 
@@ -48,12 +55,15 @@ class PredictionCache:
             self._entries.clear()
             self._image_key = key
 
+    def session(self, model: str) -> SalientSession:
+        from alphacut.models import load_model
+
+        return load_model(model, device=self.device, runtime=self.runtime)
+
     def predictor(self, model: str) -> tuple[Callable[[Image.Image], np.ndarray], Callable[[], float]]:
         """A predict function for ``model`` and a function returning the seconds its last call cost
         (the original forward's time when the answer came from the cache)."""
-        from alphacut.models import load_model
-
-        session = load_model(model, device=self.device, runtime=self.runtime)
+        session = self.session(model)
         last = [0.0]
 
         def predict(image: Image.Image) -> np.ndarray:
@@ -83,9 +93,9 @@ class Pipeline:
             from alphacut.refine.border_fill import border_fill_mask
 
             start = time.perf_counter()
-            alpha = border_fill_mask(rgb, float(self.options.get("tolerance", 30)))
+            alpha = border_fill_mask(rgb, _number("tolerance", self.options.get("tolerance", "30")))
             return Outcome(alpha, {"border-fill": time.perf_counter() - start})
-        model = self.options.get("model", "isnet")
+        model = self.options.get("model", DEFAULT_MODEL)
         predict, forward_seconds = cache.predictor(model)
         if self.kind == "grabcut":
             from alphacut.refine.grabcut import grabcut_refine
@@ -94,21 +104,16 @@ class Pipeline:
             start = time.perf_counter()
             alpha = grabcut_refine(rgb, probability)
             return Outcome(alpha, {"predict": forward_seconds(), "grabcut": time.perf_counter() - start})
-        from alphacut.refine.refiner import refine
-
-        settings = get_preset(self.kind)
-        overrides = {k: _typed(v) for k, v in self.options.items() if k != "model"}
-        if overrides:
-            from alphacut.refine.presets import PRESETS
-
-            settings = (settings or PRESETS["photo"]).with_options(**overrides)
-        from alphacut.models import load_model
-
-        side = max(load_model(model, device=cache.device, runtime=cache.runtime).spec.input_size)
-        refined = refine(image, predict, settings, model_side=side)
-        timings = dict(refined.timings)
+        remover = Remover(cache.session(model), self.remove_options())
+        matte = remover.matte(image, predict=predict)
+        timings = dict(matte.timings)
         timings["predict"] = forward_seconds()  # the uncached forward's time, even on a cache hit
-        return Outcome(refined.alpha, timings)
+        return Outcome(matte.alpha.astype(np.float32) / 255.0, timings)
+
+    def remove_options(self) -> RemoveOptions:
+        """The :class:`RemoveOptions` of a preset pipeline: what ``alphacut remove --preset KIND``
+        with the same options writes is what this pipeline scores."""
+        return RemoveOptions.from_pairs(self.kind, {k: v for k, v in self.options.items() if k != "model"})
 
 
 def parse_pipeline(text: str) -> Pipeline:
@@ -125,17 +130,17 @@ def parse_pipeline(text: str) -> Pipeline:
     if name not in (*PRESET_NAMES, "border-fill", "grabcut"):
         known = ", ".join((*PRESET_NAMES, "border-fill", "grabcut", "model=NAME", "folder=DIR"))
         raise InputError(f"unknown pipeline {name!r}; use one of {known}")
-    options = {}
-    for pair in filter(None, argument.split(",")):
-        key, sep, value = pair.partition(":")
-        if not sep:
-            raise InputError(f"pipeline option {pair!r} must be key:value")
-        options[key.strip().replace("-", "_")] = value.strip()
+    options = split_pairs(argument)
     known = _option_names(name)
     unknown = set(options) - known
     if unknown:
         raise InputError(f"unknown option(s) {', '.join(sorted(unknown))} for pipeline {name!r}; "
                          f"known: {', '.join(sorted(known))}")
+    pipeline = Pipeline(text, name, options)
+    if name in PRESET_NAMES:
+        pipeline.remove_options()  # values typed and checked now, not on the first image
+    elif name == "border-fill" and "tolerance" in options:
+        _number("tolerance", options["tolerance"])
     return Pipeline(text, name, options)
 
 
@@ -145,20 +150,17 @@ def _option_names(kind: str) -> set[str]:
         return {"tolerance"}
     if kind == "grabcut":
         return {"model"}
-    return {"model", *(f.name for f in fields(RefineSettings))}
+    return {"model", "keep_soft", *(f.name for f in fields(RefineSettings))}
 
 
-def _typed(value: str):
-    if value.lower() in ("true", "yes", "on"):
-        return True
-    if value.lower() in ("false", "no", "off"):
-        return False
-    if value.lower() == "none" or value == "":
-        return None
+def _number(key: str, text: str) -> float:
     try:
-        return float(value)
+        value = float(text)
     except ValueError:
-        return value
+        value = float("nan")
+    if not math.isfinite(value):
+        raise OptionError(f"pipeline option {key}:{text} must be a number")
+    return value
 
 
 def _precomputed(folder: Path, sample: Sample, size: tuple[int, int]) -> np.ndarray:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
 
-from alphacut.errors import InputError
+from alphacut.errors import OptionError
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,7 @@ class RefineSettings:
         known = {f.name for f in fields(self)}
         unknown = set(options) - known
         if unknown:
-            raise InputError(f"unknown refinement option(s) {', '.join(sorted(unknown))}; known: {', '.join(sorted(known))}")
+            raise OptionError(f"unknown refinement option(s) {', '.join(sorted(unknown))}; known: {', '.join(sorted(known))}")
         if "matting" in options and options["matting"] is None:
             options["matting"] = "none"
         return replace(self, **options)
@@ -81,4 +81,4 @@ def get_preset(name: str) -> RefineSettings | None:
     try:
         return PRESETS[name]
     except KeyError:
-        raise InputError(f"unknown preset {name!r}; use one of {', '.join(PRESET_NAMES)}") from None
+        raise OptionError(f"unknown preset {name!r}; use one of {', '.join(PRESET_NAMES)}") from None

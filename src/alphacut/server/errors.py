@@ -22,7 +22,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from alphacut.errors import AlphacutError, ImageTooLargeError, InputError, OutputError
+from alphacut.errors import AlphacutError, ImageTooLargeError, InputError, OptionError, OutputError
 from alphacut.server.limits import QueueFullError, RequestTimeoutError
 
 log = logging.getLogger("alphacut.server")
@@ -43,6 +43,8 @@ def error_response(status: int, code: str, detail: str, headers: dict[str, str] 
 def _status_of(exc: AlphacutError) -> tuple[int, str]:
     if isinstance(exc, ImageTooLargeError):
         return 422, "image_too_large"
+    if isinstance(exc, OptionError):
+        return 422, "invalid_option"
     if isinstance(exc, InputError):
         return 422, "invalid_input"
     if isinstance(exc, OutputError):

@@ -18,12 +18,11 @@ from PIL import Image, UnidentifiedImageError
 from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
-from alphacut.api import build_options
 from alphacut.errors import ImageTooLargeError, InputError
 from alphacut.io.decode import decode_image
 from alphacut.io.encode import encode_frames
 from alphacut.models.session import SalientSession
-from alphacut.pipeline import Remover
+from alphacut.pipeline import RemoveOptions, Remover
 from alphacut.server.auth import require_api_key
 from alphacut.server.errors import ApiError
 from alphacut.server.params import RemoveParams
@@ -118,8 +117,7 @@ async def _process(request: Request, params: RemoveParams, *, force_mask: bool) 
         params = _merge(params, form_fields)
     if force_mask:
         params = params.model_copy(update={"mask": True})
-    if params.keep_soft and params.threshold is not None:
-        raise ApiError(422, "invalid_option", "keep_soft and threshold exclude each other")
+    RemoveOptions.from_user(**params.remove_values())  # a bad or contradictory option: 422 before any work
     session = _session(request, params.model)
     state = request.app.state
     start = time.perf_counter()
@@ -203,11 +201,7 @@ def _render(session: SalientSession, params: RemoveParams, upload: Upload, max_p
     decoded = decode_image(upload.data, name="upload", max_pixels=max_pixels)
     background = decode_image(upload.bg_image, name="bg_image", max_pixels=max_pixels).frames[0].image if upload.bg_image else None
     hints = _open_hints(upload.hints, max_pixels) if upload.hints else None
-    options = build_options(
-        bg=params.bg, bg_image=background, max_pixels=max_pixels, mask=params.mask, bg_fit=params.bg_fit,
-        crop=params.crop, margin=params.margin, preset=params.preset, threshold=params.threshold,
-        keep_soft=params.keep_soft, main_subject=params.main_subject,
-    )
+    options = RemoveOptions.from_user(**params.remove_values(), bg_image=background, max_pixels=max_pixels)
     frames = Remover(session, options).process(decoded, hints=hints)
     durations = [frame.duration for frame in decoded.frames]
     return encode_frames(frames, params.format, durations=durations, loop=decoded.loop)

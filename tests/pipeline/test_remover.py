@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from alphacut.errors import InputError
+from alphacut.errors import InputError, OptionError
 from alphacut.pipeline import RemoveOptions, Remover
 from alphacut.refine.presets import PRESETS
 
@@ -43,8 +43,10 @@ def test_threshold_sets_it(photo_rgb):
     settings = RemoveOptions(threshold=0.3).settings(photo_rgb)
     assert settings.threshold == 0.3 and settings.hard
     assert RemoveOptions(preset="graphic", threshold=0.7).settings(photo_rgb).threshold == 0.7
-    # an explicit threshold wins over keep-soft
-    assert RemoveOptions(threshold=0.3, keep_soft=True).settings(photo_rgb).threshold == 0.3
+    # the CLI and the server refused keep-soft with a threshold while the Python API let the threshold
+    # win; the one options model refuses it everywhere
+    with pytest.raises(OptionError, match="keep_soft and threshold exclude each other"):
+        RemoveOptions(threshold=0.3, keep_soft=True)
 
 
 def test_main_subject_decontaminate_and_matting_overrides(photo_rgb):

@@ -1,0 +1,96 @@
+"""Applies a session and :class:`RemoveOptions` to decoded images: predict -> refine -> compose,
+for every frame."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import numpy as np
+from PIL import Image
+
+from alphacut.compose.background import on_color, on_image
+from alphacut.compose.crop import crop_box, union_box
+from alphacut.compose.cutout import cutout, mask_image
+from alphacut.compose.scene import compose_scene
+from alphacut.io.decode import DecodedImage
+from alphacut.models.session import SalientSession
+from alphacut.pipeline.options import RemoveOptions
+from alphacut.refine.alpha import alpha_to_uint8, apply_source_alpha
+from alphacut.refine.hints import Hints, parse_hints
+from alphacut.refine.refiner import Predict, refine
+
+
+@dataclass
+class Matte:
+    """One frame's refined result: uint8 alpha, the colours to show (decontaminated at soft edges)
+    and the seconds each stage took."""
+
+    alpha: np.ndarray
+    colours: Image.Image
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+class Remover:
+    """Applies a session and :class:`RemoveOptions` to images; safe to share across threads."""
+
+    def __init__(self, session: SalientSession, options: RemoveOptions | None = None):
+        self.session = session
+        self.options = options or RemoveOptions()
+
+    def matte(self, image: Image.Image, hints: Hints | None = None, *, predict: Predict | None = None) -> Matte:
+        """Alpha and colours for one frame. ``hints`` force user-marked pixels to foreground or
+        background; ``predict`` replaces the session's forward pass (a cache, a batch computed ahead)."""
+        settings = self.options.settings(np.asarray(image if image.mode == "RGB" else image.convert("RGB")))
+        refined = refine(image, predict or self.session.predict, settings,
+                         model_side=max(self.session.spec.input_size), hints=hints)
+        alpha = alpha_to_uint8(apply_source_alpha(refined.alpha, image))
+        colours = Image.fromarray(refined.rgb) if refined.rgb is not None else image
+        return Matte(alpha, colours, refined.timings)
+
+    def process(
+        self,
+        decoded: DecodedImage,
+        hints: Image.Image | None = None,
+        *,
+        predictions: Sequence[np.ndarray | None] | None = None,
+    ) -> list[Image.Image]:
+        """Every frame's result; an animation is cropped to one box so its frames stay aligned.
+
+        ``hints`` is an optional keep/remove stroke image (see :mod:`alphacut.refine.hints`),
+        scaled to the frame size and applied to every frame. ``predictions``, aligned with
+        ``decoded.frames``, holds the model's output for a frame's image computed ahead (a batched
+        forward) or ``None``; it stands in for the model only on that exact image, so a preset that
+        feeds the model other inputs (mirror, upscale) still runs them."""
+        if predictions is not None and len(predictions) != len(decoded.frames):
+            raise ValueError(f"{len(predictions)} predictions for {len(decoded.frames)} frames")
+        parsed = parse_hints(hints, decoded.size) if hints is not None else None
+        mattes = [
+            self.matte(frame.image, parsed, predict=self._reusing(frame.image, predictions[index]) if predictions else None)
+            for index, frame in enumerate(decoded.frames)
+        ]
+        box = union_box([crop_box(m.alpha, self.options.margin) for m in mattes]) if self.options.crop else None
+        return [self.compose(m.colours, m.alpha, box) for m in mattes]
+
+    def _reusing(self, image: Image.Image, output: np.ndarray | None) -> Predict | None:
+        if output is None:
+            return None
+
+        def predict(source: Image.Image) -> np.ndarray:
+            return output if source is image else self.session.predict(source)
+
+        return predict
+
+    def compose(self, image: Image.Image, alpha: np.ndarray, box=None) -> Image.Image:
+        options = self.options
+        if options.mask:
+            result = mask_image(alpha)
+        else:
+            result = cutout(image, alpha)
+            if options.scene is not None:
+                result = compose_scene(image, alpha, options.scene)
+                box = None if options.scene.layout else box
+            elif options.bg_color is not None:
+                result = on_color(result, options.bg_color)
+            elif options.bg_image is not None:
+                result = on_image(result, options.bg_image, options.bg_fit)
+        return result.crop(box) if box is not None else result
