@@ -130,3 +130,23 @@ def test_model_pipeline_with_the_tiny_model(alphacut_eval, tiny_set, tiny_model,
     assert summary["sets"]["tiny"]["overall"][label]["iou"] > 0.95
     assert "predict" in summary["timings"][label]
     assert "gains most over border-fill" in (out / "index.html").read_text()
+
+
+def test_baseline_pipeline_reports_paired_intervals(alphacut_eval, tiny_set, tmp_path):
+    """border-fill is exact on the tiny set, the other tool's shrunk masks are worse on every image:
+    the paired difference is negative with an interval below zero, and the report says so."""
+    root, other = tiny_set
+    out = tmp_path / "out"
+    code, _, stderr = alphacut_eval("--data", str(root), "--pipeline", "border-fill", "--pipeline", f"folder={other}",
+                                    "--baseline-pipeline", "border-fill", "-o", str(out))
+    assert code == 0, stderr
+    summary = json.loads((out / "results.json").read_text())
+    iou = summary["paired"]["tiny"]["overall"][f"folder={other}"]["iou"]
+    assert iou["count"] == 2 and iou["high"] < 0 and iou["verdict"] == "worse"
+    assert summary["paired"]["tiny"]["overall"][f"folder={other}"]["mae"]["verdict"] == "worse"
+    assert f"paired tiny folder={other} - border-fill iou:" in stderr and "worse" in stderr
+    assert "paired difference against border-fill" in (out / "index.html").read_text()
+
+    code, _, stderr = alphacut_eval("--data", str(root), "--pipeline", "border-fill", "--baseline-pipeline", "raw",
+                                    "-o", str(tmp_path / "x"))
+    assert code == 2 and "--baseline-pipeline 'raw' is not one of the --pipeline labels" in stderr

@@ -15,6 +15,7 @@ def evaluate(
     out: Path = typer.Option(Path("eval-report"), "--out", "-o", help="Report folder (index.html, results.json)."),
     baseline: Optional[Path] = typer.Option(None, "--baseline", help="An earlier results.json to flag regressions against."),
     compare: Optional[str] = typer.Option(None, "--compare", metavar="A,B", help="Gallery of A's largest gains/losses vs B."),
+    baseline_pipeline: Optional[str] = typer.Option(None, "--baseline-pipeline", metavar="LABEL", help="Report every other pipeline's paired difference against this one, per set and category, with 95% bootstrap intervals over images."),
     limit: Optional[int] = typer.Option(None, "--limit", min=1, help="At most this many images per set."),
     runtime: str = typer.Option("auto", "--runtime", help="auto, onnxruntime or openvino."),
     device: str = typer.Option("cpu", "--device"),
@@ -42,11 +43,13 @@ def evaluate(
             raise InputError("--compare A,B takes two of the --pipeline labels")
     if baseline is not None and not baseline.is_file():
         raise InputError(f"{baseline}: no such baseline file")
+    if baseline_pipeline is not None and baseline_pipeline not in labels:
+        raise InputError(f"--baseline-pipeline {baseline_pipeline!r} is not one of the --pipeline labels: {', '.join(labels)}")
     total = sum(len(s.samples) for s in sets)
     with BatchProgress(total, enabled=not quiet, label="evaluating") as progress:
         run = run_eval(sets, pipelines, device=device, runtime=runtime,
                        on_image=lambda s, n: progress.advance(None, None), on_result=ThumbnailWriter(out))
-    summary = summarise(run)
+    summary = summarise(run, reference=baseline_pipeline)
     found = regressions(summary, json.loads(baseline.read_text())) if baseline else []
     index = write_report(out, summary, run.results, regressions=found, compare=pair)  # type: ignore[arg-type]
     if not quiet:
@@ -70,6 +73,11 @@ def _print_summary(summary: dict, found: list[str], index: Path, results: Path) 
         for label, values in entry["overall"].items():
             table.add_row(label, *(f"{values[m]:.4f}" for m in metrics))
         console.print(table)
+    for set_name, entry in summary.get("paired", {}).items():
+        for pipeline, values in entry["overall"].items():
+            for metric, d in values.items():
+                console.print(f"paired {set_name} {pipeline} - {summary['reference']} {metric}: {d['mean']:+.4f} "
+                              f"[{d['low']:+.4f}, {d['high']:+.4f}] {d['verdict']}", highlight=False)
     for line in found:
         console.print(f"[red]regression[/red] {line}", highlight=False)
     console.print(f"report: {index}  data: {results}", highlight=False)

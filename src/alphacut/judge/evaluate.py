@@ -12,6 +12,7 @@ from scipy import ndimage
 from alphacut.io.decode import decode_image
 from alphacut.judge import metrics
 from alphacut.judge.dataset import EvalSet, load_gt
+from alphacut.judge.paired import LOWER_IS_BETTER, compare_rows
 from alphacut.judge.pipelines import Pipeline, PredictionCache
 
 BINARY_METRICS: dict[str, Callable] = {
@@ -30,8 +31,6 @@ MATTING_METRICS: dict[str, Callable] = {
     "grad": metrics.gradient_error,
     "conn": metrics.connectivity_error,
 }
-#: Metrics where lower is better; every other metric is higher-is-better.
-LOWER_IS_BETTER = {"mae", "sad", "mse", "grad", "conn", "sad_all"}
 #: Half-width in pixels of the band around the ground truth's soft pixels where matting errors count.
 UNKNOWN_BAND = 10
 
@@ -108,9 +107,15 @@ def evaluate(
     return run
 
 
-def summarise(run: EvalRun) -> dict:
-    """Means per set, per category and per pipeline, plus median stage timings per pipeline."""
+def summarise(run: EvalRun, reference: str | None = None) -> dict:
+    """Means per set, per category and per pipeline, plus median stage timings per pipeline.
+
+    With ``reference`` (a pipeline label), ``summary["paired"]`` holds every other pipeline's paired
+    difference against it per set and per category: mean, 95% bootstrap interval over images and a
+    verdict (``better``, ``worse``, ``within noise``); see :mod:`alphacut.judge.paired`."""
     summary: dict = {"sets": {}, "pipelines": [p.label for p in run.pipelines], "seconds": run.seconds}
+    if reference is not None and reference not in summary["pipelines"]:
+        raise ValueError(f"reference pipeline {reference!r} is not one of {summary['pipelines']}")
     for eval_set in run.sets:
         rows = [r for r in run.results if r.set == eval_set.name]
         categories = sorted({r.category for r in rows})
@@ -129,7 +134,30 @@ def summarise(run: EvalRun) -> dict:
                 for stage, seconds in r.timings.items():
                     stages.setdefault(stage, []).append(seconds)
         summary["timings"][pipeline] = {stage: statistics.median(v) for stage, v in stages.items()}
+    if reference is not None:
+        summary["reference"] = reference
+        summary["paired"] = paired_summary(run, reference)
     return summary
+
+
+def paired_summary(run: EvalRun, reference: str) -> dict:
+    """``{set: {"overall": {pipeline: {metric: difference}}, "categories": {category: {...}}}}``."""
+    paired: dict = {}
+    others = [p.label for p in run.pipelines if p.label != reference]
+    for eval_set in run.sets:
+        rows = [r for r in run.results if r.set == eval_set.name]
+        if not rows:
+            continue
+        metric_names = [m for m in rows[0].metrics]
+        entry: dict = {"overall": {}, "categories": {}}
+        for pipeline in others:
+            entry["overall"][pipeline] = {m: d.as_dict() for m, d in compare_rows(rows, pipeline, reference, metric_names).items()}
+            for category in sorted({r.category for r in rows}):
+                chosen = [r for r in rows if r.category == category]
+                entry["categories"].setdefault(category, {})[pipeline] = {
+                    m: d.as_dict() for m, d in compare_rows(chosen, pipeline, reference, metric_names).items()}
+        paired[eval_set.name] = entry
+    return paired
 
 
 def _means(rows: list[ImageResult]) -> dict[str, float]:

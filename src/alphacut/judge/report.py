@@ -13,7 +13,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from alphacut.judge.evaluate import LOWER_IS_BETTER, ImageResult
+from alphacut.judge.evaluate import ImageResult
+from alphacut.judge.paired import LOWER_IS_BETTER
 
 THUMB = 192
 GALLERY_SIZE = 24
@@ -87,9 +88,15 @@ def write_report(root: Path, summary: dict, results: list[ImageResult], *, regre
     for set_name, entry in summary["sets"].items():
         parts.append(f"<h2>{html.escape(set_name)} ({entry['images']} images{', soft ground truth' if entry['soft'] else ''})</h2>")
         parts.append(_metrics_table("all images", entry["overall"]))
+        paired = summary.get("paired", {}).get(set_name)
+        if paired:
+            parts.append(_paired_table(f"paired difference against {summary['reference']}, all images", paired["overall"]))
         if len(entry["categories"]) > 1:
             for category, per_pipeline in entry["categories"].items():
                 parts.append(_metrics_table(f"category {category}", per_pipeline))
+                if paired and paired["categories"].get(category):
+                    parts.append(_paired_table(f"paired difference against {summary['reference']}, category {category}",
+                                               paired["categories"][category]))
         metric = ranking_metric(entry["soft"])
         if compare:
             parts.append(_comparison(writer, results, set_name, compare, metric))
@@ -122,6 +129,24 @@ def _metrics_table(title: str, per_pipeline: dict) -> str:
     for pipeline, values in per_pipeline.items():
         cells = "".join(
             f"<td class={'best' if np.isclose(values[m], best[m]) else ''}>{values[m]:.4f}</td>" for m in names
+        )
+        rows.append(f"<tr><td>{html.escape(pipeline)}</td>{cells}</tr>")
+    return "\n".join(rows) + "</table>"
+
+
+def _paired_table(title: str, per_pipeline: dict) -> str:
+    """Mean difference [95% interval] per pipeline and metric, green/red where the interval
+    excludes zero in the metric's good/bad direction."""
+    if not per_pipeline or not next(iter(per_pipeline.values())):
+        return ""
+    names = list(next(iter(per_pipeline.values())).keys())
+    rows = [f"<h3>{html.escape(title)}</h3><table><tr><th>pipeline</th>"
+            + "".join(f"<th>{m}{' ↓' if m in LOWER_IS_BETTER else ' ↑'}</th>" for m in names) + "</tr>"]
+    css = {"better": "best", "worse": "bad", "within noise": ""}
+    for pipeline, values in per_pipeline.items():
+        cells = "".join(
+            f"<td class={css[values[m]['verdict']]} title='{values[m]['verdict']}'>{values[m]['mean']:+.4f} "
+            f"[{values[m]['low']:+.4f}, {values[m]['high']:+.4f}]</td>" if m in values else "<td></td>" for m in names
         )
         rows.append(f"<tr><td>{html.escape(pipeline)}</td>{cells}</tr>")
     return "\n".join(rows) + "</table>"

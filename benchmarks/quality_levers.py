@@ -1,0 +1,150 @@
+"""Refinement levers measured on cached model outputs, each paired against a reference, with
+bootstrap intervals: which change holds beyond noise on which set.
+
+Reads the outputs that ``benchmarks/prediction_cache.py`` saved (no forward pass here), so many
+candidates cost only their refinement. A candidate is ``NAME=COMBO|CURVE|PIPELINE``:
+
+- COMBO: which model outputs are averaged: ``plain`` (the model's own resize), ``flip2`` (plain and
+  its mirror), ``tta2`` (Lanczos pre-resize and its mirror: ``--tta 2``), ``all4`` (``--tta 4``);
+- CURVE: ``id``, ``minmax`` (rembg's rescale of the output), or ``logit:A:B`` (p -> sigmoid(A logit(p) + B));
+- PIPELINE: an ``alphacut eval`` preset pipeline run by the real ``Remover`` (``raw``, ``photo``,
+  ``portrait=band:0.004``, ...) whose model output is the combined, curved probability (its own
+  ``tta`` is set to 1: the averaging is the COMBO's).
+
+Usage:
+  .venv/bin/python benchmarks/quality_levers.py --cache /tmp/qcache/isnet --data ../shared/data/ecssd_200 \
+      --reference raw=plain|id|raw --candidate tta2=tta2|id|raw --candidate photo=plain|id|photo [--json out.json]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+COMBOS = {
+    "plain": ("plain",),
+    "flip2": ("plain", "plain_flip"),
+    "tta2": ("lanczos", "lanczos_flip"),
+    "all4": ("plain", "plain_flip", "lanczos", "lanczos_flip"),
+}
+
+
+@dataclass(frozen=True)
+class Candidate:
+    label: str
+    combo: str
+    curve: str
+    pipeline: str
+
+
+def parse_candidate(text: str) -> Candidate:
+    label, _, spec = text.partition("=")
+    parts = spec.split("|")
+    if len(parts) != 3 or parts[0] not in COMBOS:
+        raise SystemExit(f"candidate {text!r}: use NAME=COMBO|CURVE|PIPELINE with COMBO one of {', '.join(COMBOS)}")
+    return Candidate(label, *parts)
+
+
+def apply_curve(probability: np.ndarray, curve: str) -> np.ndarray:
+    if curve == "id":
+        return probability
+    if curve == "minmax":
+        low, high = float(probability.min()), float(probability.max())
+        return (probability - low) / (high - low) if high > low else np.zeros_like(probability)
+    if curve.startswith("logit:"):
+        _, a, b = curve.split(":")
+        p = np.clip(probability, 1e-6, 1 - 1e-6)
+        z = float(a) * np.log(p / (1 - p)) + float(b)
+        return (1.0 / (1.0 + np.exp(-z))).astype(np.float32)
+    raise SystemExit(f"unknown curve {curve!r}")
+
+
+def run(cache: Path, data: list[Path], candidates: list[Candidate], limit: int | None):
+    from alphacut.io.decode import decode_image
+    from alphacut.judge.dataset import load_gt, load_set
+    from alphacut.judge.evaluate import ImageResult, score
+    from alphacut.judge.pipelines import parse_pipeline
+    from alphacut.models.spec import ModelSpec
+    from alphacut.pipeline import Remover
+
+    class CachedSession:
+        """Stands in for a session: the refinement asks it for the model's output of the image."""
+
+        spec = ModelSpec(name="cached", description="cached outputs", input_size=(1024, 1024))
+
+        def __init__(self):
+            self.output: np.ndarray | None = None
+
+        def predict(self, image: Image.Image) -> np.ndarray:
+            assert self.output is not None and self.output.shape == (image.height, image.width)
+            return self.output
+
+    session = CachedSession()
+    removers = {}
+    for c in candidates:
+        pipeline = parse_pipeline(c.pipeline if "=" in c.pipeline else c.pipeline)
+        options = pipeline.remove_options()
+        options = type(options).from_pairs(pipeline.kind, {**{k: v for k, v in pipeline.options.items()}, "tta": "1"})
+        removers[c.label] = Remover(session, options)  # type: ignore[arg-type]
+    rows = []
+    sets = []
+    for folder in data:
+        eval_set = load_set(folder, limit)
+        sets.append(eval_set)
+        for sample in eval_set.samples:
+            stored = np.load(cache / eval_set.name / (sample.name.replace("/", "__") + ".npz"))
+            image = decode_image(sample.image).frames[0].image
+            gt = load_gt(sample.gt)
+            for c in candidates:
+                outputs = [stored[v].astype(np.float32) for v in COMBOS[c.combo]]
+                session.output = np.clip(apply_curve(np.mean(outputs, axis=0).astype(np.float32), c.curve), 0, 1).astype(np.float32)
+                alpha = removers[c.label].matte(image).alpha.astype(np.float32) / 255.0
+                rows.append(ImageResult(eval_set.name, sample.name, sample.category, c.label, score(alpha, gt, eval_set.soft), {}))
+    return sets, rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--cache", type=Path, required=True)
+    parser.add_argument("--data", type=Path, action="append", required=True)
+    parser.add_argument("--reference", required=True)
+    parser.add_argument("--candidate", action="append", default=[])
+    parser.add_argument("--metrics", default="iou,mae,boundary_f,weighted_f")
+    parser.add_argument("--soft-metrics", default="sad,grad,mse,conn")
+    parser.add_argument("--limit", type=int)
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+
+    from alphacut.judge.paired import compare_rows
+
+    reference = parse_candidate(args.reference)
+    candidates = [reference, *map(parse_candidate, args.candidate)]
+    sets, rows = run(args.cache, args.data, candidates, args.limit)
+    report: dict = {}
+    for eval_set in sets:
+        mine = [r for r in rows if r.set == eval_set.name]
+        metric_names = (args.soft_metrics if eval_set.soft else args.metrics).split(",")
+        print(f"\n## {eval_set.name} ({len(eval_set.samples)} images), reference {reference.label}")
+        means = {c.label: {m: float(np.mean([r.metrics[m] for r in mine if r.pipeline == c.label])) for m in metric_names}
+                 for c in candidates}
+        print("| candidate | " + " | ".join(metric_names) + " |")
+        print("|---" * (len(metric_names) + 1) + "|")
+        report[eval_set.name] = {}
+        for c in candidates:
+            cells = [f"{means[c.label][m]:.4f}" for m in metric_names]
+            if c.label != reference.label:
+                diffs = compare_rows(mine, c.label, reference.label, metric_names)
+                report[eval_set.name][c.label] = {m: d.as_dict() for m, d in diffs.items()}
+                cells = [f"{means[c.label][m]:.4f} ({d.mean:+.4f} [{d.low:+.4f}, {d.high:+.4f}] {d.verdict})"
+                         for m, d in ((m, diffs[m]) for m in metric_names)]
+            print(f"| {c.label} | " + " | ".join(cells) + " |")
+    if args.json:
+        args.json.write_text(json.dumps({"means": None, "paired": report}, indent=1))
+
+
+if __name__ == "__main__":
+    main()
