@@ -24,8 +24,8 @@ from common import CpuShare, machine  # noqa: E402
 from alphacut.judge.dataset import load_set  # noqa: E402
 from alphacut.models import get_spec  # noqa: E402
 from alphacut.models.forms import recorded_forms  # noqa: E402
-from alphacut.models.optimize import Candidate, measure, open_candidate  # noqa: E402
 from alphacut.models.store import model_dir  # noqa: E402
+from alphacut.workflows.optimize import Candidate, measure, open_candidate  # noqa: E402
 
 
 def main() -> None:

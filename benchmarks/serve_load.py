@@ -14,9 +14,19 @@ long enough for 16 clients (``--queue 16``), so 503s do not flatter its throughp
 ``rembg s --no-ui`` with ``model=dis_custom`` and ``extras={"model_path": ...}`` (the published
 npm ISNet, assembled by benchmarks/common.py).
 
+``--endpoints`` picks which alphacut endpoints are loaded, each in a fresh ``alphacut serve``:
+``native`` (``POST /v1/remove``), ``removebg`` (the remove.bg drop-in ``POST /v1.0/removebg`` with
+``image_file``, ``size=full`` so no preview downscale, ``format=png``) and ``rembg-api`` (the rembg
+drop-in ``POST /api/remove`` with ``model=isnet-general-use``); rembg's ``/api/remove`` is the
+baseline each is compared with.
+
 Usage:
   .venv/bin/python benchmarks/serve_load.py --data ../shared/data/ecssd_200 --images 8 --side 400 \
       --clients 1,4,16 --requests 8,16,32 --soak 1000 --rembg-soak 200 --rembg /opt/rembg-venv/bin/rembg
+  the drop-in vs rembg, no soaks:
+  .venv/bin/python benchmarks/serve_load.py --data ../shared/data/ecssd_200 --images 8 --side 400 \
+      --clients 1,4,16 --requests 8,16,32 --endpoints removebg,rembg-api --soak 0 --rembg-soak 0 \
+      --rembg /tmp/rembg-venv/bin/rembg --json bench-out/serve_load_compat.json
 """
 from __future__ import annotations
 
@@ -227,16 +237,30 @@ def prepare_images(data: Path, count: int, side: int) -> list[bytes]:
     return encoded
 
 
+#: alphacut's endpoints by ``--endpoints`` name: the server's name in the results and how one image is sent.
+ENDPOINTS: dict[str, tuple[str, Callable[[httpx.Client, bytes], httpx.Response]]] = {
+    "native": ("alphacut", lambda http, body: http.post("/v1/remove", files={"file": ("image.jpg", body, "image/jpeg")})),
+    "removebg": ("alphacut /v1.0/removebg", lambda http, body: http.post(
+        "/v1.0/removebg", files={"image_file": ("image.jpg", body, "image/jpeg")}, data={"size": "full", "format": "png"})),
+    "rembg-api": ("alphacut /api/remove", lambda http, body: http.post(
+        "/api/remove", files={"file": ("image.jpg", body, "image/jpeg")}, data={"model": "isnet-general-use"})),
+}
+
+
 def servers(args) -> list[Server]:
-    alphacut_port, rembg_port = free_port(), free_port()
-    alphacut = Server(
-        "alphacut",
-        [sys.executable, "-c", "from alphacut.cli.app import main; main()", "serve", "--port", str(alphacut_port),
-         "--queue", "16", "--review-db", str(args.scratch / "reviews.sqlite3")],
-        "/healthz",
-        lambda http, body: http.post("/v1/remove", files={"file": ("image.jpg", body, "image/jpeg")}),
-        port=alphacut_port,
-    )
+    rembg_port = free_port()
+    alphacuts = []
+    for endpoint in args.endpoints.split(","):
+        if endpoint not in ENDPOINTS:
+            raise SystemExit(f"--endpoints: unknown {endpoint!r}; use {', '.join(ENDPOINTS)}")
+        name, send = ENDPOINTS[endpoint]
+        port = free_port()
+        alphacuts.append(Server(
+            name,
+            [sys.executable, "-c", "from alphacut.cli.app import main; main()", "serve", "--port", str(port),
+             "--queue", "16", "--review-db", str(args.scratch / "reviews.sqlite3")],
+            "/healthz", send, port=port,
+        ))
     extras = json.dumps({"model_path": str(published_isnet())})
     rembg = Server(
         "rembg",
@@ -246,7 +270,7 @@ def servers(args) -> list[Server]:
                                      data={"model": "dis_custom"}, params={"extras": extras}),
         port=rembg_port,
     )
-    return [alphacut, rembg]
+    return [*alphacuts, rembg]
 
 
 def main() -> None:
@@ -263,7 +287,10 @@ def main() -> None:
     parser.add_argument("--machinery-soak", type=int, default=0,
                         help="also soak alphacut serve with a small generated model for this many requests")
     parser.add_argument("--rembg", default="rembg")
-    parser.add_argument("--only", choices=["alphacut", "rembg", "none"], default=None)
+    parser.add_argument("--endpoints", default="native",
+                        help=f"alphacut endpoints to load, comma separated: {', '.join(ENDPOINTS)}")
+    parser.add_argument("--only", choices=["alphacut", "rembg", "none"], default=None,
+                        help="alphacut: only the --endpoints servers; rembg: only rembg")
     parser.add_argument("--json", type=Path, default=Path("bench-out/serve_load.json"))
     args = parser.parse_args()
     args.scratch = Path(os.environ.get("TMPDIR", "/tmp")) / f"serve-load-{os.getpid()}"
@@ -277,7 +304,8 @@ def main() -> None:
         results["machinery"] = machinery_soak(args, images)
         write_json(args.json, results)
     for server in servers(args):
-        if args.only == "none" or args.only and server.name != args.only:
+        is_rembg = server.name == "rembg"
+        if args.only == "none" or (args.only == "alphacut" and is_rembg) or (args.only == "rembg" and not is_rembg):
             continue
         print(f"== {server.name}", file=sys.stderr, flush=True)
         start(server)
@@ -290,7 +318,7 @@ def main() -> None:
                 print(f"   {clients} clients: {loop['req_per_s']:.3f} req/s, p50 {loop['p50_s']:.2f} s, "
                       f"p95 {loop['p95_s']:.2f} s, {loop['statuses']}", file=sys.stderr, flush=True)
                 entry["loops"].append(loop)
-            count = args.soak if server.name == "alphacut" else args.rembg_soak
+            count = args.rembg_soak if server.name == "rembg" else args.soak
             if count:
                 entry["soak"] = soak(server, images, count, args.sample_every)
                 print(f"   soak {count}: RSS {entry['soak']['rss_before_mib']:.0f} -> {entry['soak']['rss_after_mib']:.0f} MiB",
@@ -311,12 +339,17 @@ def print_tables(results: dict) -> None:
             failed = {k: v for k, v in loop["statuses"].items() if int(k) != 200}
             print(f"| {name} | {loop['clients']} | {loop['requests']} | {loop['req_per_s']:.3f} | {loop['p50_s']:.2f} | "
                   f"{loop['p95_s']:.2f} | {failed or 0} |")
-    names = list(results["servers"])
-    if {"alphacut", "rembg"} <= set(names):
-        print("\n| clients | alphacut req/s vs rembg | p50 ratio (rembg / alphacut) |")
-        print("|---|---|---|")
-        for ours, theirs in zip(results["servers"]["alphacut"]["loops"], results["servers"]["rembg"]["loops"]):
-            print(f"| {ours['clients']} | {ours['req_per_s'] / theirs['req_per_s']:.2f}x | {theirs['p50_s'] / ours['p50_s']:.2f}x |")
+    if "rembg" in results["servers"]:
+        print("\n| alphacut endpoint | clients | req/s vs rembg /api/remove | p50 ratio (rembg / alphacut) |")
+        print("|---|---|---|---|")
+        theirs_loops = results["servers"]["rembg"]["loops"]
+        for name, entry in results["servers"].items():
+            if name == "rembg":
+                continue
+            for ours, theirs in zip(entry["loops"], theirs_loops):
+                if ours["p50_s"] and theirs["p50_s"]:
+                    print(f"| {name} | {ours['clients']} | {ours['req_per_s'] / theirs['req_per_s']:.2f}x | "
+                          f"{theirs['p50_s'] / ours['p50_s']:.2f}x |")
     print("\n| server | RSS at start MiB | warm MiB | soak requests | before MiB | after MiB | growth MiB | growth after first 100 MiB | peak MiB |")
     print("|---|---|---|---|---|---|---|---|---|")
     for name, entry in results["servers"].items():

@@ -23,8 +23,16 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   echo "setup: installing alphacut and its dependencies into .venv" >&2
   .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip 2>&1 | grep -v '^WARNING: Location' >&2 || true
   .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[test,train,serve,ray,optimize]" 2>&1 | grep -v '^WARNING: Location' >&2 || true
-  .venv/bin/python -c "import alphacut, onnxruntime, PIL, typer, torch" || { echo "setup: install failed" >&2; exit 1; }
+  .venv/bin/python -c "import alphacut, onnxruntime, PIL, typer, torch, trustme, removebg, remove_bg_api" || { echo "setup: install failed" >&2; exit 1; }
   touch "$stamp"
+fi
+# the remove.bg drop-in's tests drive npm's remove.bg client, pinned with its whole tree by the lock file
+clients=.venv/clients
+if ! cmp -s tests/server/clients/package-lock.json "$clients/package-lock.json" || [ ! -f "$clients/node_modules/remove.bg/package.json" ]; then
+  command -v npm >/dev/null || { echo "setup: npm is needed for the remove.bg client tests: apt-get install -y nodejs npm" >&2; exit 1; }
+  echo "setup: installing the remove.bg npm client into $clients" >&2
+  mkdir -p "$clients" && cp tests/server/clients/package.json tests/server/clients/package-lock.json "$clients/"
+  npm ci --prefix "$clients" --no-audit --no-fund --silent >&2 || { echo "setup: npm ci of the remove.bg client failed" >&2; exit 1; }
 fi
 if ! .venv/bin/python -c "import sys; from alphacut.models import get_spec, is_installed; sys.exit(not is_installed(get_spec('isnet')))"; then
   command -v npm >/dev/null || { echo "setup: npm is needed to fetch the model: apt-get install -y nodejs npm" >&2; exit 1; }

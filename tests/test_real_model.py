@@ -69,8 +69,8 @@ def test_pytorch_port_of_isnet_equals_onnxruntime(real_home):
     torch = pytest.importorskip("torch")
     import onnxruntime as ort
 
-    from alphacut.models.architectures import isnet
-    from alphacut.models.onnx_weights import load_onnx_weights
+    from alphacut.adapt.networks import isnet
+    from alphacut.adapt.networks.onnx_weights import load_onnx_weights
     from alphacut.models.registry import get_spec
     from alphacut.models.store import installed_file
 

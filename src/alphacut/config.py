@@ -8,6 +8,10 @@ from pathlib import Path
 #: (``--max-pixels`` or ``ALPHACUT_MAX_PIXELS``). 200 MP covers 16k x 12k photos.
 DEFAULT_MAX_PIXELS = 200_000_000
 
+#: The model used when none is named. It lives here rather than in ``alphacut.models.registry``
+#: (which re-exports it) so that the CLI can show it in ``--help`` without importing NumPy and Pillow.
+DEFAULT_MODEL = "isnet"
+
 #: zlib level for PNG. Level 6 (Pillow's default) took 470 ms to encode a 1024 px photo cutout
 #: here, as long as the model's forward pass; level 1 took 115 ms for files 18% larger
 #: (BENCHMARKS.md §8). A batch tool is waiting on it, so the default is the fast level.

@@ -11,9 +11,9 @@ from alphacut.adapt import train as train_module  # noqa: E402
 from alphacut.adapt.dataset import BuildSettings, BuildReport, build_dataset, rgba_subjects  # noqa: E402
 from alphacut.adapt.export import export_onnx, spec_for_training  # noqa: E402
 from alphacut.adapt.losses import hybrid_loss, soft_iou_loss, ssim_loss  # noqa: E402
+from alphacut.adapt.networks.unet import NestedUNet, NestedUNetConfig  # noqa: E402
 from alphacut.adapt.train import TrainConfig, load_checkpoint, train  # noqa: E402
 from alphacut.errors import InputError, ModelError, OutputError  # noqa: E402
-from alphacut.models.architectures.unet import NestedUNet, NestedUNetConfig  # noqa: E402
 
 TINY = NestedUNetConfig(
     encoder=((4, 3, 4, 8), (4, 8, 4, 8), (0, 8, 4, 8), (0, 8, 4, 8), (0, 8, 4, 8), (0, 8, 4, 8)),

@@ -19,7 +19,7 @@ def test_compose_a_cutout_on_a_colour_and_as_an_ecommerce_square(alphacut_cli, t
     assert done.returncode == 0, done.stderr
     white = np.asarray(Image.open(tmp_path / "white.jpg")).astype(int)
     assert np.abs(white[0, 0] - 255).max() < 4 and np.abs(white[24, 32] - (200, 100, 50)).max() < 6
-    shop = alphacut_cli("compose", str(source), "--preset", "ecommerce", "--size", "100", "--shadow", "contact",
+    shop = alphacut_cli("compose", str(source), "--layout", "ecommerce", "--size", "100", "--shadow", "contact",
                         "-o", str(tmp_path / "shop.png"))
     assert shop.returncode == 0, shop.stderr
     square = Image.open(tmp_path / "shop.png")

@@ -150,3 +150,22 @@ def test_baseline_pipeline_reports_paired_intervals(alphacut_eval, tiny_set, tmp
     code, _, stderr = alphacut_eval("--data", str(root), "--pipeline", "border-fill", "--baseline-pipeline", "raw",
                                     "-o", str(tmp_path / "x"))
     assert code == 2 and "--baseline-pipeline 'raw' is not one of the --pipeline labels" in stderr
+
+
+def test_summary_piped_is_a_markdown_table_with_full_labels(tiny_set, tmp_path):
+    """The per-set table goes to stderr; off a terminal (typer's CliRunner) it is markdown with the
+    whole pipeline label, which Rich would cut to a few characters at 80 columns."""
+    from typer.testing import CliRunner
+
+    from alphacut.cli.app import app
+
+    root, other = tiny_set
+    label = f"folder={other}"
+    result = CliRunner().invoke(app, ["eval", "--data", str(root), "--pipeline", "border-fill", "--pipeline", label,
+                                      "-o", str(tmp_path / "out")], env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    table = [line for line in lines(result.stderr) if line.startswith("|")]
+    assert table[0].startswith("| pipeline | iou | ")
+    assert table[1].startswith("| --- | ---: |")
+    assert [row.split(" | ")[0] for row in table[2:]] == ["| border-fill", f"| {label}"]
+    assert "tiny (2 images)" in lines(result.stderr)

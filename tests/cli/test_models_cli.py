@@ -83,3 +83,23 @@ def test_install_from_a_tarball_with_other_weights_is_refused(alphacut_cli, make
 def test_install_from_a_missing_tarball(alphacut_cli, tmp_path):
     result = alphacut_cli("models", "install", "--from-tarball", str(tmp_path / "nope.tgz"))
     assert result.returncode == 4 and "no such tarball" in result.stderr.decode()
+
+
+def test_list_piped_is_a_markdown_table_with_full_values(tiny_model, tmp_path):
+    """Off a terminal Rich would cut every cell to a few characters at 80 columns; the listing
+    is markdown instead, every value whole (typer's CliRunner is not a terminal)."""
+    from typer.testing import CliRunner
+
+    from alphacut.cli.app import app
+
+    long_name = tmp_path / ("a-file-name-far-longer-than-any-column-of-an-80-character-table-" + "x" * 40 + ".onnx")
+    long_name.write_bytes(tiny_model.read_bytes())
+    runner = CliRunner()
+    assert runner.invoke(app, ["models", "add", "tiny-long", str(long_name)]).exit_code == 0
+    listed = runner.invoke(app, ["models", "list"], env={"COLUMNS": "80"})
+    assert listed.exit_code == 0, listed.output
+    lines = listed.stdout.splitlines()
+    assert lines[0] == "| name | status | input | size | licence | description |"
+    row = next(line for line in lines if line.startswith("| tiny-long |"))
+    assert f"| user model from {long_name.name} |" in row
+    assert any(line.startswith("| isnet (default) | not installed |") for line in lines)

@@ -11,7 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from onnx import TensorProto, helper, numpy_helper
 
-from alphacut.edit.fillers import fill_hole, get_filler
+from alphacut.edit.fillers import FILLER_NAMES, fill_hole, get_filler, register_filler
+from alphacut.edit.fillers import registry
 from alphacut.edit.fillers.exemplar import ExemplarFiller
 from alphacut.errors import InputError, ModelError
 
@@ -152,6 +153,30 @@ def test_bad_names_and_shapes_are_input_errors():
         fill_hole(get_filler("ns"), np.zeros((8, 8, 3), np.uint8), np.zeros((4, 4), bool))
     with pytest.raises(InputError, match="uint8"):
         fill_hole(get_filler("ns"), np.zeros((8, 8), np.uint8), np.zeros((8, 8), bool))
+
+
+def test_fillers_register_by_name_and_a_name_is_taken_once(monkeypatch):
+    assert set(FILLER_NAMES) == {"exemplar", "telea", "ns", "onnx:PATH"}
+    monkeypatch.setattr(registry, "_REGISTRY", dict(registry._REGISTRY))
+
+    @register_filler("mean")
+    class MeanFiller:
+        name = "mean"
+
+        def __init__(self, shade: int = 0):
+            self.shade = shade
+
+        def fill(self, rgb: np.ndarray, hole: np.ndarray) -> np.ndarray:
+            return np.full_like(rgb, self.shade)
+
+    assert "mean" in registry.filler_names()
+    assert isinstance(get_filler("mean", shade=7), MeanFiller) and get_filler("mean", shade=7).shade == 7
+    with pytest.raises(InputError, match="unknown filler"):
+        get_filler("mean:argument")  # a plain name takes no argument
+    with pytest.raises(InputError, match="unknown filler"):
+        get_filler("onnx")  # and onnx needs its PATH
+    with pytest.raises(ValueError, match="registered twice"):
+        register_filler("telea")(MeanFiller)
 
 
 COLOUR = np.array([0.2, 0.4, 0.6], np.float32)

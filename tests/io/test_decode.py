@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from alphacut.errors import ImageTooLargeError, InputError
-from alphacut.io.decode import decode_image, normalise_mode
+from alphacut.io.decode import decode_image, header_size, normalise_mode, open_image
 
 
 def encoded(image: Image.Image, fmt: str, **options) -> bytes:
@@ -292,3 +292,39 @@ def test_directory_is_an_input_error(tmp_path):
 def test_name_overrides_the_label():
     with pytest.raises(InputError, match=r"^holiday\.jpg: "):
         decode_image(b"garbage bytes", name="holiday.jpg")
+
+
+# --- open_image and header_size ------------------------------------------------------------------
+
+@pytest.mark.parametrize("mode", ["L", "LA", "P", "I;16", "RGBA"])
+def test_open_image_keeps_the_mode(tmp_path, mode):
+    """Masks and hints must not be normalised to RGB/RGBA (a grey trimap stays grey)."""
+    source = Image.new(mode, (5, 4))
+    source.save(tmp_path / "m.png")
+    opened = open_image(tmp_path / "m.png")
+    assert opened.mode == mode and opened.size == (5, 4)
+
+
+def test_open_image_applies_orientation_and_the_pixel_limit(tmp_path):
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    Image.new("L", (6, 2), 200).save(tmp_path / "m.jpg", exif=exif)
+    assert open_image(tmp_path / "m.jpg").size == (2, 6)
+    with pytest.raises(ImageTooLargeError, match="exceeds the limit of 11"):
+        open_image(tmp_path / "m.jpg", max_pixels=11)
+    with pytest.raises(InputError, match="hints: not an image"):
+        open_image(b"no image here", name="hints")
+
+
+def test_open_image_leaves_a_given_pil_image_untouched():
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    source = Image.open(io.BytesIO(encoded(Image.new("L", (6, 2)), "JPEG", exif=exif)))
+    assert open_image(source).size == (2, 6) and source.size == (6, 2)
+
+
+def test_header_size_reads_the_header_only(tmp_path):
+    Image.new("RGB", (40, 30)).save(tmp_path / "a.png")
+    (tmp_path / "bad.jpg").write_bytes(b"not an image")
+    assert header_size(tmp_path / "a.png") == (40, 30)
+    assert header_size(tmp_path / "bad.jpg") is None and header_size(tmp_path / "missing.png") is None

@@ -1,17 +1,14 @@
-"""encode_frames and write_atomic: exact alpha, animations, and no half-written files."""
+"""encode_frames: exact alpha, animations, formats (write_atomic: tests/io/test_files.py)."""
 from __future__ import annotations
 
 import io
-import os
-from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
 from alphacut.errors import OutputError
-from alphacut.io import encode as encode_module
-from alphacut.io.encode import encode_frames, format_for_path, normalise_format, write_atomic
+from alphacut.io.encode import encode_frames, format_for_path, normalise_format
 
 
 def cutout_like(size=(24, 16), seed=0) -> Image.Image:
@@ -148,72 +145,3 @@ def test_format_for_path(name, fmt):
 def test_format_for_unknown_extension_is_an_output_error(name):
     with pytest.raises(OutputError, match="unknown output extension"):
         format_for_path(name)
-
-
-# --- write_atomic ------------------------------------------------------------------------------
-
-def leftovers(folder: Path) -> list[str]:
-    return sorted(p.name for p in folder.iterdir() if p.name.endswith(".part"))
-
-
-def test_write_atomic_writes_creates_parents_and_normal_permissions(tmp_path):
-    target = tmp_path / "deep" / "er" / "out.png"
-    write_atomic(target, b"data")
-    assert target.read_bytes() == b"data"
-    assert leftovers(target.parent) == []
-    umask = os.umask(0)
-    os.umask(umask)
-    assert target.stat().st_mode & 0o777 == 0o666 & ~umask
-
-
-def test_write_atomic_never_touches_the_process_umask(tmp_path, monkeypatch):
-    # the batch writes from several threads; a umask briefly 0 would leak into their mkdirs
-    def forbidden(mask):
-        raise AssertionError(f"os.umask({mask:o}) called while writing")
-
-    umask = os.umask(0o022)
-    os.umask(umask)
-    monkeypatch.setattr(encode_module.os, "umask", forbidden)
-    write_atomic(tmp_path / "a" / "out.png", b"data")
-    assert (tmp_path / "a" / "out.png").stat().st_mode & 0o777 == 0o666 & ~umask
-
-
-def test_write_atomic_replaces_an_existing_file(tmp_path):
-    target = tmp_path / "out.png"
-    target.write_bytes(b"old")
-    write_atomic(str(target), b"new contents")
-    assert target.read_bytes() == b"new contents"
-
-
-def test_write_atomic_failure_on_rename_leaves_no_part_and_the_old_file(tmp_path, monkeypatch):
-    target = tmp_path / "out.png"
-    target.write_bytes(b"old")
-
-    def fail(*args, **kwargs):
-        raise OSError(28, "No space left on device")
-
-    monkeypatch.setattr(encode_module.os, "replace", fail)
-    with pytest.raises(OSError):
-        write_atomic(target, b"new" * 1000)
-    assert target.read_bytes() == b"old"
-    assert leftovers(tmp_path) == []
-
-
-def test_write_atomic_failure_while_writing_leaves_nothing(tmp_path):
-    target = tmp_path / "out.png"
-    with pytest.raises(TypeError):
-        write_atomic(target, "not bytes")  # type: ignore[arg-type]
-    assert not target.exists()
-    assert list(tmp_path.iterdir()) == []
-
-
-def test_write_atomic_interrupted_leaves_nothing(tmp_path, monkeypatch):
-    target = tmp_path / "out.png"
-
-    def interrupted(*args, **kwargs):
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr(encode_module.os, "chmod", interrupted)
-    with pytest.raises(KeyboardInterrupt):
-        write_atomic(target, b"data")
-    assert list(tmp_path.iterdir()) == []

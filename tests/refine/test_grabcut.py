@@ -7,7 +7,7 @@ import pytest
 from scipy import ndimage
 
 from alphacut.judge.metrics import iou
-from alphacut.refine.grabcut import grabcut_refine
+from alphacut.refine.grabcut import grabcut_refine, grabcut_seeded
 
 
 @pytest.fixture(scope="module")
@@ -54,3 +54,23 @@ def test_without_sure_seeds_the_coarse_mask_is_thresholded(scene):
     probability[:10] = 0.3
     alpha = grabcut_refine(rgb, probability)
     assert np.array_equal(alpha, (probability >= 0.5).astype(np.float32))
+
+
+@pytest.mark.parametrize("max_side", [640, 50])
+def test_seeded_grabcut_cuts_the_object_out_of_a_box_at_full_size(scene, max_side):
+    rgb, truth = scene
+    seeds = np.full(truth.shape, cv2.GC_BGD, np.uint8)
+    seeds[12:68, 22:85] = cv2.GC_PR_FGD  # a loose box around the rectangle
+    before = seeds.copy()
+    cut = grabcut_seeded(rgb, seeds, iterations=4, max_side=max_side)
+    assert cut.shape == truth.shape and cut.dtype == bool
+    assert np.array_equal(seeds, before)  # the caller's seeds are not overwritten
+    assert iou(cut.astype(np.float32), truth) > (0.97 if max_side == 640 else 0.9)
+
+
+def test_seeded_grabcut_keeps_the_seeds_when_there_is_nothing_to_separate(scene):
+    rgb, truth = scene
+    only_foreground = np.where(truth, cv2.GC_FGD, cv2.GC_PR_FGD).astype(np.uint8)
+    assert grabcut_seeded(rgb, only_foreground, iterations=4, max_side=640).all()
+    only_background = np.full(truth.shape, cv2.GC_PR_BGD, np.uint8)
+    assert not grabcut_seeded(rgb, only_background, iterations=4, max_side=640).any()

@@ -7,10 +7,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 
-from alphacut.batch import IMAGE_EXTENSIONS
 from alphacut.errors import InputError
+from alphacut.io.decode import decode_image
+from alphacut.io.files import list_images
 
 KINDS = ("solid", "pattern", "noise")
 
@@ -75,7 +75,7 @@ class BackgroundSource:
             folder = Path(kind)
             if not folder.is_dir():
                 raise InputError(f"--backgrounds: {kind!r} is neither one of {', '.join(KINDS)} nor a folder")
-            photos = sorted(p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_EXTENSIONS)
+            photos = list_images(folder)
             if not photos:
                 raise InputError(f"--backgrounds: {folder} holds no images")
             self.photos.extend(photos)
@@ -95,8 +95,7 @@ class BackgroundSource:
 
     def _photo(self, size: tuple[int, int]) -> np.ndarray:
         path = self.photos[int(self.rng.integers(len(self.photos)))]
-        with Image.open(path) as opened:
-            photo = opened.convert("RGB")
+        photo = decode_image(path).frames[0].image.convert("RGB")
         width, height = size
         scale = max(width / photo.width, height / photo.height) * self.rng.uniform(1.0, 1.5)
         photo = photo.resize((max(width, round(photo.width * scale)), max(height, round(photo.height * scale))))

@@ -5,12 +5,13 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image
 from torch.utils.data import Dataset
 
 from alphacut.adapt.augment import AugmentSettings, augment, resize_pair
 from alphacut.adapt.dataset import load_manifest
-from alphacut.errors import InputError
+from alphacut.errors import AlphacutError, InputError
+from alphacut.io.decode import decode_image
+from alphacut.io.files import read_alpha
 
 # the normalisation of the shipped IS-Net ((x / 255 - 0.5) / 1.0); exported models record it in their spec
 MEAN = (0.5, 0.5, 0.5)
@@ -44,11 +45,9 @@ class SegmentationDataset(Dataset):
     def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
         sample = self.samples[index]
         try:
-            with Image.open(self.folder / sample["image"]) as opened:
-                image = np.asarray(opened.convert("RGB"))
-            with Image.open(self.folder / sample["mask"]) as opened:
-                mask = np.asarray(opened.convert("L"))
-        except OSError as exc:
+            image = np.asarray(decode_image(self.folder / sample["image"]).frames[0].image.convert("RGB"))
+            mask = read_alpha(self.folder / sample["mask"])
+        except AlphacutError as exc:
             raise InputError(f"{self.folder}: sample {sample['id']} unreadable ({exc})") from None
         if self.augment_settings is not None:
             rng = np.random.default_rng((self.seed, self.epoch, index))

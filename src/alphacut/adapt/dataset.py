@@ -23,10 +23,10 @@ from PIL import Image
 
 from alphacut.adapt.backgrounds import BackgroundSource, composite
 from alphacut.adapt.matching import MatchResult, MatchSettings, match_pairs
-from alphacut.batch import IMAGE_EXTENSIONS
 from alphacut.errors import AlphacutError, InputError, OutputError
 from alphacut.io.decode import decode_image
-from alphacut.io.encode import encode_frames, write_atomic
+from alphacut.io.encode import encode_frames
+from alphacut.io.files import list_images, read_alpha, write_atomic
 
 MANIFEST = "manifest.json"
 
@@ -69,23 +69,8 @@ class BuildReport:
         return counts
 
 
-def list_images(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS)
-
-
 def _read(path: Path) -> Image.Image:
     return decode_image(path).frames[0].image
-
-
-def mask_of(image: Image.Image) -> Image.Image:
-    """An 8-bit mask from a grey (8 or 16 bit) or RGBA/LA (alpha) image."""
-    if image.mode in ("RGBA", "LA", "PA"):
-        return image.getchannel("A")
-    if image.mode in ("I;16", "I;16B", "I;16L", "I"):
-        wide = np.asarray(image, np.float64)
-        top = 65535.0 if image.mode != "I" or wide.max() > 255 else 255.0
-        return Image.fromarray(np.clip(np.rint(wide / top * 255.0), 0, 255).astype(np.uint8))
-    return image.convert("L")
 
 
 def rgba_subjects(folder: Path, report: BuildReport) -> Iterator[Subject]:
@@ -119,14 +104,14 @@ def mask_subjects(images: Path, masks: Path, report: BuildReport) -> Iterator[Su
             report.skip(path, "no mask with the same name")
             continue
         try:
-            image, mask = _read(path), mask_of(Image.open(mask_path))
-        except (AlphacutError, OSError) as exc:
+            image, mask = _read(path), read_alpha(mask_path)  # grey (8 or 16 bit) or the alpha of RGBA/LA
+        except AlphacutError as exc:
             report.skip(path, str(exc))
             continue
-        if mask.size != image.size:
-            report.skip(path, f"mask {mask_path.name} is {mask.size[0]}x{mask.size[1]}, image {image.size[0]}x{image.size[1]}")
+        if mask.shape != (image.height, image.width):
+            report.skip(path, f"mask {mask_path.name} is {mask.shape[1]}x{mask.shape[0]}, image {image.size[0]}x{image.size[1]}")
             continue
-        yield Subject(_key(path, images), str(path), np.asarray(image.convert("RGB")), np.asarray(mask), True)
+        yield Subject(_key(path, images), str(path), np.asarray(image.convert("RGB")), mask, True)
     for mask_path in mask_by_key.values():
         report.skip(mask_path, "no image with the same name")
 

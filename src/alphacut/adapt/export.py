@@ -1,8 +1,6 @@
-"""Export a trained network to ONNX, check it against PyTorch, and register it by name."""
+"""Export a trained segmentation network to ONNX (checked against PyTorch) and describe it for the registry."""
 from __future__ import annotations
 
-import io
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,10 +8,9 @@ import numpy as np
 import torch
 
 from alphacut.adapt.data import MEAN, STD
+from alphacut.adapt.networks import NestedUNet
+from alphacut.adapt.onnx_export import export_checked
 from alphacut.adapt.train import TrainConfig
-from alphacut.errors import ModelError
-from alphacut.io.encode import write_atomic
-from alphacut.models.architectures import NestedUNet
 from alphacut.models.spec import ModelSpec
 
 
@@ -38,25 +35,9 @@ class ExportResult:
 def export_onnx(network: NestedUNet, size: int, path: Path, tolerance: float = 1e-3, seed: int = 0) -> ExportResult:
     """Write ``network`` as ONNX (input ``input`` 1x3xSxS float32, output ``output`` 1x1xSxS alpha)
     and verify onnxruntime's output against PyTorch's on a random input."""
-    import onnxruntime as ort
-
-    # eval() on the wrapper itself: the exporter restores the wrapper's mode (and its children's) afterwards
-    wrapped = Prediction(network.float()).eval()
     check = torch.from_numpy(np.random.default_rng(seed).uniform(-0.5, 0.5, (1, 3, size, size)).astype(np.float32))
-    buffer = io.BytesIO()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # the TorchScript exporter's deprecation notice
-        torch.onnx.export(wrapped, (check,), buffer, input_names=["input"], output_names=["output"],
-                          opset_version=17, dynamo=False)
-    data = buffer.getvalue()
-    session = ort.InferenceSession(data, providers=["CPUExecutionProvider"])
-    exported = session.run(None, {"input": check.numpy()})[0]
-    with torch.no_grad():
-        expected = wrapped(check).numpy()
-    difference = float(np.abs(exported - expected).max())
-    if difference > tolerance:
-        raise ModelError(f"exported graph differs from PyTorch by {difference:.2e} (> {tolerance:g}); not written")
-    write_atomic(path, data)
+    difference = export_checked(Prediction(network.float()), (check,), path, input_names=["input"],
+                                output_names=["output"], tolerance=tolerance)
     return ExportResult(path, difference)
 
 

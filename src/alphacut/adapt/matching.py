@@ -11,10 +11,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 from PIL import Image
 from scipy.optimize import linear_sum_assignment
+
+from alphacut.errors import InputError
+from alphacut.io.decode import open_image
 
 
 @dataclass(frozen=True)
@@ -82,7 +86,7 @@ def match_pairs(
     image_paths: list[Path],
     cutout_paths: list[Path],
     settings: MatchSettings = MatchSettings(),
-    load=Image.open,
+    load: Callable[[Path], Image.Image] = open_image,
 ) -> MatchResult:
     """Pair each image with the cutout of the same subject; see the module docstring for the rule."""
     result = MatchResult()
@@ -132,9 +136,10 @@ def _thumbnails(paths, settings, load, failures):
     for path in paths:
         try:
             with load(path) as image:
-                image.load()
                 thumbs.append(centre_thumbnail(image, settings))
             ok.append(path)
+        except InputError as exc:  # unreadable, corrupt or over the pixel limit: named, and the rest go on
+            failures.append((path, f"unreadable ({exc})"))
         except (OSError, ValueError) as exc:
             failures.append((path, f"unreadable ({exc})"))
     return thumbs, ok

@@ -21,9 +21,9 @@ from torch.utils.data import DataLoader
 from alphacut.adapt.augment import AugmentSettings
 from alphacut.adapt.data import SegmentationDataset
 from alphacut.adapt.losses import deep_supervision_loss
-from alphacut.config import default_threads
+from alphacut.adapt.networks import ARCHITECTURES, NestedUNet
+from alphacut.config import DEFAULT_MODEL, default_threads
 from alphacut.errors import DeviceError, InputError, ModelError, OutputError
-from alphacut.models.architectures import ARCHITECTURES, NestedUNet
 
 LAST, BEST = "last.pt", "best.pt"
 
@@ -33,7 +33,7 @@ class TrainConfig:
     data: str
     out: str
     arch: str = "isnet"
-    init: str | None = "isnet"  # installed model name or ONNX file with IS-Net weights; None: from scratch
+    init: str | None = DEFAULT_MODEL  # installed model name or ONNX file with IS-Net weights; None: from scratch
     size: int = 320
     batch: int = 4
     epochs: int = 20
@@ -88,8 +88,8 @@ def build_model(config: TrainConfig) -> NestedUNet:
         raise ModelError("--init loads IS-Net weights: use it with --arch isnet (U2-Net trains from scratch)")
     model = _network(config)
     if config.init:
+        from alphacut.adapt.networks.onnx_weights import load_onnx_weights
         from alphacut.models import looks_like_path
-        from alphacut.models.onnx_weights import load_onnx_weights
         from alphacut.models.registry import get_spec
         from alphacut.models.store import installed_file
 

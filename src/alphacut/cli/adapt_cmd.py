@@ -6,6 +6,9 @@ from typing import List, Optional
 
 import typer
 
+from alphacut.cli.options import overwrite_option, quiet_option, threads_option
+from alphacut.config import DEFAULT_MODEL
+
 dataset_app = typer.Typer(help="Build training sets from your own images.", no_args_is_help=True)
 
 
@@ -31,7 +34,7 @@ def build(
     crop: float = typer.Option(0.6, "--match-crop", min=0.05, max=1.0, help="Pairs: centre crop fraction compared."),
     size: int = typer.Option(16, "--match-size", min=2, max=256, help="Pairs: thumbnail side in pixels."),
     threshold: float = typer.Option(200.0, "--match-threshold", min=0.0, help="Pairs: largest accepted grey MSE (0-255)."),
-    quiet: bool = typer.Option(False, "-q", "--quiet"),
+    quiet: bool = quiet_option("No progress or report (errors still print)."),
 ) -> None:
     """Write a training set from RGBA images, with/without-background pairs, or images + masks."""
     from rich.console import Console
@@ -90,7 +93,7 @@ def train(
     data: Path = typer.Argument(..., help="Dataset folder from 'alphacut dataset build'."),
     out: Path = typer.Option(..., "--out", "-o", help="Run folder (checkpoints last.pt and best.pt)."),
     arch: str = typer.Option("isnet", "--arch", help="isnet (fine-tune), u2net or u2netp (from scratch)."),
-    init: str = typer.Option("isnet", "--init", help="IS-Net weights: installed model name or .onnx; 'none' = from scratch."),
+    init: str = typer.Option(DEFAULT_MODEL, "--init", help="IS-Net weights: installed model name or .onnx; 'none' = from scratch."),
     size: int = typer.Option(320, "--size", min=32, max=2048, help="Training resolution (square)."),
     batch: int = typer.Option(4, "--batch", min=1),
     epochs: int = typer.Option(20, "--epochs", min=1),
@@ -104,10 +107,10 @@ def train(
     precision: str = typer.Option("auto", "--precision", help="auto (fp16 on CUDA, bf16 on CPUs with AMX), fp32, bf16, fp16."),
     time_limit: Optional[float] = typer.Option(None, "--time-limit", help="Minutes of training (validation not counted); then validate, save and stop."),
     steps_per_epoch: Optional[int] = typer.Option(None, "--steps-per-epoch", min=1),
-    threads: Optional[int] = typer.Option(None, "--threads", min=1, help="CPU threads for PyTorch (default: all cores)."),
+    threads: Optional[int] = threads_option("CPU threads for PyTorch (default: all cores)."),
     seed: int = typer.Option(0, "--seed"),
     resume: bool = typer.Option(False, "--resume", help="Continue the run in --out from last.pt."),
-    quiet: bool = typer.Option(False, "-q", "--quiet"),
+    quiet: bool = quiet_option("No progress bar or per-epoch lines."),
 ) -> None:
     """Fine-tune IS-Net (or train U2-Net/U2-Net-P) on a dataset; progress shows loss and validation IoU."""
     from alphacut.errors import InputError
@@ -134,7 +137,7 @@ def export(
     run: Path = typer.Argument(..., help="Run folder (uses best.pt) or a checkpoint file."),
     name: Optional[str] = typer.Option(None, "--name", "-n", help="Register under this name for --model NAME."),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Also (or only) write the ONNX file here."),
-    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing --out file or user model."),
+    overwrite: bool = overwrite_option("Replace an existing --out file or user model."),
 ) -> None:
     """Export a checkpoint to ONNX, verify it against PyTorch, and register it by name."""
     import tempfile

@@ -3,8 +3,6 @@ start-up, ``--help`` and error paths stay fast."""
 from __future__ import annotations
 
 import sys
-from pathlib import Path
-from typing import List, Optional
 
 import typer
 
@@ -46,10 +44,11 @@ from alphacut.cli import serve_cmd  # noqa: E402
 app.command("serve")(serve_cmd.serve)
 from alphacut.cli import review_cmd  # noqa: E402
 app.add_typer(review_cmd.review_app, name="review")
-from alphacut.cli import compose_cmd, edit_cmd  # noqa: E402
+from alphacut.cli import compose_cmd, edit_cmd, filler_cmd  # noqa: E402
 app.command("compose", no_args_is_help=True)(compose_cmd.compose)
 app.command("erase", no_args_is_help=True)(edit_cmd.erase)
 app.command("replace-bg", no_args_is_help=True)(edit_cmd.replace_bg)
+app.add_typer(filler_cmd.filler_app, name="filler")
 
 
 def main() -> None:

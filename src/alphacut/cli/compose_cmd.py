@@ -7,50 +7,52 @@ from typing import Optional
 
 import typer
 
+from alphacut.cli.options import Fit, max_pixels_option, model_option, overwrite_option, quiet_option
+from alphacut.cli.outputs import output_target, write_image
+
 
 def compose(
     source: Path = typer.Argument(..., metavar="INPUT", help="An RGBA cutout, or a photo (cut out with --model)."),
     on: Optional[str] = typer.Option(None, "--on", metavar="BG", help="Background: a colour (white, #rrggbb, r,g,b), an image file, or 'blur'."),
     output: Optional[Path] = typer.Option(None, "-o", "--output", help="Output file (default: NAME.composed.png beside the input)."),
-    fit: str = typer.Option("fill", "--fit", help="How a background image covers the canvas: fill, fit or stretch."),
+    fit: Fit = typer.Option(Fit.fill, "--fit", help="How a background image covers the canvas."),
     blur: float = typer.Option(15.0, "--blur", min=0.5, help="Blur (sigma, px) of --on blur."),
     position: Optional[str] = typer.Option(None, "--position", metavar="X,Y", help="Bottom centre of the subject, as fractions of the canvas (0.5,0.9)."),
     scale: Optional[float] = typer.Option(None, "--scale", min=0.01, max=4.0, help="Subject height as a fraction of the canvas height."),
     shadow: Optional[str] = typer.Option(None, "--shadow", help="drop or contact."),
     shadow_opacity: Optional[float] = typer.Option(None, "--shadow-opacity", min=0.0, max=1.0, help="Shadow darkness (default 0.45 drop, 0.5 contact)."),
     harmonize: float = typer.Option(0.0, "--harmonize", min=0.0, max=1.0, help="Match the subject's colours to the background near its edge (0-1)."),
-    preset: Optional[str] = typer.Option(None, "--preset", help="ecommerce (square, centred, white) or id-photo (head and shoulders)."),
+    layout: Optional[str] = typer.Option(None, "--layout", help="ecommerce (square, centred, white) or id-photo (head and shoulders)."),
     size: Optional[str] = typer.Option(None, "--size", metavar="W[xH]", help="Canvas size in px (ecommerce: 2000, id-photo: 413x531)."),
-    margin: float = typer.Option(0.08, "--margin", min=0.0, max=0.45, help="Air around the subject with --preset ecommerce (fraction of the side)."),
-    model: str = typer.Option("isnet", "-m", "--model", help="Model used when INPUT is a photo, not a cutout."),
-    overwrite: bool = typer.Option(False, "--overwrite", help="Replace existing outputs."),
-    max_pixels: Optional[int] = typer.Option(None, "--max-pixels", min=1, help="Refuse larger images (default 200 MP)."),
-    quiet: bool = typer.Option(False, "-q", "--quiet", help="No summary line."),
+    margin: float = typer.Option(0.08, "--margin", min=0.0, max=0.45, help="Air around the subject with --layout ecommerce (fraction of the side)."),
+    model: str = model_option("Model used when INPUT is a photo, not a cutout."),
+    overwrite: bool = overwrite_option(),
+    max_pixels: Optional[int] = max_pixels_option(),
+    quiet: bool = quiet_option(),
 ) -> None:
     """Put the subject on a colour, an image or its blurred photo, with shadow, harmonisation and layouts."""
     import numpy as np
 
-    from alphacut.cli.edit_cmd import _target, _write
     from alphacut.compose.background import parse_color
     from alphacut.compose.scene import Scene, compose_scene
     from alphacut.errors import InputError, OutputError
     from alphacut.io.decode import decode_image
 
-    target = _target(source, output, ".composed", overwrite)
+    target = output_target(source, output, ".composed", overwrite)
     background: dict = {}
     if on is not None:
         if on.strip().lower() == "blur":
             background["blur"] = blur
         elif Path(on).is_file():
             background["image"] = decode_image(on, max_pixels=max_pixels).frames[0].image
-            background["fit"] = fit
+            background["fit"] = fit.value
         else:
             try:
                 background["color"] = parse_color(on)
             except InputError:
                 raise InputError(f"--on {on!r}: not an image file, a colour (white, #rrggbb, r,g,b) or 'blur'") from None
     scene = Scene(
-        **background, layout=preset, size=_size(size), margin=margin, shadow=shadow, shadow_opacity=shadow_opacity,
+        **background, layout=layout, size=_size(size), margin=margin, shadow=shadow, shadow_opacity=shadow_opacity,
         harmonize=harmonize, position=_fractions(position), height=scale,
     )
     picture = decode_image(source, max_pixels=max_pixels).frames[0].image
@@ -67,7 +69,7 @@ def compose(
     result = compose_scene(foreground, alpha, scene, original=foreground)
     if result.mode == "RGBA" and target.suffix.lower() in (".jpg", ".jpeg"):
         raise OutputError("JPEG has no transparency: add --on COLOR or write png/webp")
-    _write(result, target)
+    write_image(result, target)
     if not quiet:
         print(f"composed {result.width}x{result.height} -> {target}", file=sys.stderr)
     if (alpha < 8).all():

@@ -7,6 +7,9 @@ from typing import List, Optional
 
 import typer
 
+from alphacut.cli.options import max_pixels_option, model_option, overwrite_option, quiet_option
+from alphacut.cli.outputs import output_target, write_image
+
 FILL_HELP = "Filler: exemplar (patches, default), telea or ns (diffusion, thin regions), or onnx:PATH (your model)."
 
 
@@ -19,10 +22,10 @@ def erase(
     fill: str = typer.Option("exemplar", "--fill", help=FILL_HELP),
     dilate: Optional[int] = typer.Option(None, "--dilate", min=0, help="Grow the mask by N px first (default: 0.6% of the long side, >= 3)."),
     save_mask: Optional[Path] = typer.Option(None, "--save-mask", metavar="FILE", help="Also write the filled region as a mask."),
-    model: str = typer.Option("isnet", "-m", "--model", help="Model that finds the object under --point/--box."),
-    overwrite: bool = typer.Option(False, "--overwrite", help="Replace existing outputs."),
-    max_pixels: Optional[int] = typer.Option(None, "--max-pixels", min=1, help="Refuse larger images (default 200 MP)."),
-    quiet: bool = typer.Option(False, "-q", "--quiet", help="No summary line."),
+    model: str = model_option("Model that finds the object under --point/--box."),
+    overwrite: bool = overwrite_option(),
+    max_pixels: Optional[int] = max_pixels_option(),
+    quiet: bool = quiet_option(),
 ) -> None:
     """Remove an object: pick it by a click, a box or a mask, then fill the hole."""
     import numpy as np
@@ -37,8 +40,8 @@ def erase(
     chosen = sum(bool(x) for x in (point, box, mask))
     if chosen != 1:
         raise InputError("say what to remove with exactly one of --point X,Y, --box X0,Y0,X1,Y1 or --mask FILE")
-    target = _target(image, output, ".erased", overwrite)
-    mask_target = _target(image, save_mask, ".mask", overwrite) if save_mask else None
+    target = output_target(image, output, ".erased", overwrite)
+    mask_target = output_target(image, save_mask, ".mask", overwrite) if save_mask else None
     filler = get_filler(fill)
     picture = decode_image(image, max_pixels=max_pixels).frames[0].image
     rgb = np.asarray(picture.convert("RGB"))
@@ -56,9 +59,9 @@ def erase(
                 selected |= select.object_at_point(rgb, select.parse_point(text), predict)
     grow_by = select.auto_dilation(rgb.shape) if dilate is None else dilate
     result = erase_object(picture, selected, filler, grow_by)
-    _write(result, target)
+    write_image(result, target)
     if mask_target is not None:
-        _write(Image.fromarray(select.grow(selected, grow_by).astype(np.uint8) * 255, "L"), mask_target)
+        write_image(Image.fromarray(select.grow(selected, grow_by).astype(np.uint8) * 255, "L"), mask_target)
     if not quiet:
         share = 100.0 * select.grow(selected, grow_by).mean()
         print(f"erased {share:.1f}% of the image with {filler.name} -> {target}", file=sys.stderr)
@@ -69,11 +72,11 @@ def replace_bg(
     fill: str = typer.Option("exemplar", "--fill", help=FILL_HELP),
     texture: Optional[Path] = typer.Option(None, "--texture", metavar="FILE", help="Sample the exemplar filler copies from (wood, paper, fabric...)."),
     output: Optional[Path] = typer.Option(None, "-o", "--output", help="Output file (default: NAME.newbg.png beside the input)."),
-    model: str = typer.Option("isnet", "-m", "--model", help="Model that finds the subject."),
+    model: str = model_option("Model that finds the subject."),
     preset: str = typer.Option("auto", "-p", "--preset", help="Refinement preset of the subject's mask."),
-    overwrite: bool = typer.Option(False, "--overwrite", help="Replace existing outputs."),
-    max_pixels: Optional[int] = typer.Option(None, "--max-pixels", min=1, help="Refuse larger images (default 200 MP)."),
-    quiet: bool = typer.Option(False, "-q", "--quiet", help="No summary line."),
+    overwrite: bool = overwrite_option(),
+    max_pixels: Optional[int] = max_pixels_option(),
+    quiet: bool = quiet_option(),
 ) -> None:
     """Repaint the background with a filler, keeping the subject pixel-exact."""
     import numpy as np
@@ -85,7 +88,7 @@ def replace_bg(
     from alphacut.models import load_model
     from alphacut.pipeline import RemoveOptions, Remover
 
-    target = _target(image, output, ".newbg", overwrite)
+    target = output_target(image, output, ".newbg", overwrite)
     options = {}
     if fill.strip() == "exemplar":
         if texture is None:
@@ -100,30 +103,7 @@ def replace_bg(
     alpha = Remover(load_model(model), RemoveOptions(preset=preset)).matte(picture).alpha
     if (alpha > 8).all():
         raise InputError(f"{image}: the subject covers the whole image; there is no background to repaint")
-    _write(replace_background(picture, alpha, filler), target)
+    write_image(replace_background(picture, alpha, filler), target)
     if not quiet:
         print(f"background repainted with {filler.name} -> {target}", file=sys.stderr)
 
-
-def _target(source: Path, output: Optional[Path], suffix: str, overwrite: bool) -> Path:
-    """The output path (default NAME<suffix>.png beside ``source``), refused if it is the input
-    or exists without ``--overwrite``."""
-    from alphacut.errors import OutputError
-    from alphacut.io.encode import format_for_path
-
-    target = output or source.with_name(source.stem + suffix + ".png")
-    format_for_path(target)
-    if target.exists() and source.exists() and target.resolve() == source.resolve():
-        raise OutputError(f"{target}: refusing to overwrite the input")
-    if target.exists() and not overwrite:
-        raise OutputError(f"{target}: exists; add --overwrite to replace it")
-    return target
-
-
-def _write(image, target: Path) -> None:
-    from alphacut.io.encode import encode_frames, format_for_path, write_atomic
-
-    fmt = format_for_path(target)
-    if fmt == "JPEG" and image.mode == "RGBA":
-        image = image.convert("RGB")
-    write_atomic(target, encode_frames([image], fmt))

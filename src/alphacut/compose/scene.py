@@ -64,7 +64,7 @@ class Scene:
         if self.color is not None and self.image is not None:
             raise OptionError("give one background: a colour or an image, not both")
         if (self.position is not None or self.height is not None) and self.layout is not None:
-            raise OptionError("--position/--scale place the subject freely; they do not mix with a layout preset")
+            raise OptionError("--position/--scale place the subject freely; they do not mix with a layout")
         if not 0.0 <= self.harmonize <= 1.0:
             raise OptionError(f"harmonize strength must be between 0 and 1, not {self.harmonize}")
         if not 0.0 <= self.margin < 0.5:

@@ -18,6 +18,7 @@ from PIL import Image
 from scipy import ndimage
 
 from alphacut.errors import InputError
+from alphacut.refine.grabcut import grabcut_seeded
 
 #: ``predict(image) -> alpha``: H x W float in [0, 1] for a PIL RGB image (``SalientSession.predict``).
 Predict = Callable[[Image.Image], np.ndarray]
@@ -26,6 +27,7 @@ Predict = Callable[[Image.Image], np.ndarray]
 CLICK_WINDOW = 0.5
 #: GrabCut runs at most this many pixels on a side (the result is upsampled).
 GRABCUT_SIDE = 640
+GRABCUT_ITERATIONS = 4
 
 
 def parse_point(text: str) -> tuple[int, int]:
@@ -94,7 +96,7 @@ def object_in_box(rgb: np.ndarray, box: tuple[int, int, int, int], predict: Pred
     margin = max(8, (x1 - x0 + y1 - y0) // 10)
     window = (slice(max(0, y0 - margin), min(height, y1 + margin)), slice(max(0, x0 - margin), min(width, x1 + margin)))
     result = np.zeros((height, width), bool)
-    result[window] = _grabcut(rgb[window], seeds[window])
+    result[window] = grabcut_seeded(rgb[window], seeds[window], iterations=GRABCUT_ITERATIONS, max_side=GRABCUT_SIDE)
     result &= inside
     result = _significant_components(result)
     if not result.any():
@@ -105,11 +107,9 @@ def object_in_box(rgb: np.ndarray, box: tuple[int, int, int, int], predict: Pred
 def mask_from_file(path: str | Path, size: tuple[int, int]) -> np.ndarray:
     """Boolean mask (white = selected) from an image file; resized with nearest-neighbour if it
     has the image's aspect ratio but another size. An RGBA cutout's alpha also works."""
-    from alphacut.io.decode import decode_image
+    from alphacut.io.files import read_alpha
 
-    image = decode_image(path).frames[0].image
-    grey = np.asarray(image.getchannel("A") if image.mode == "RGBA" and image.getchannel("A").getextrema()[0] < 255
-                      else image.convert("L"))
+    grey = read_alpha(path, grey_if_opaque=True)
     width, height = size
     if grey.shape != (height, width):
         if abs(grey.shape[1] / grey.shape[0] - width / height) > 0.01:
@@ -151,34 +151,8 @@ def grabcut_around(rgb: np.ndarray, component: np.ndarray) -> np.ndarray:
     seeds[local > 0] = cv2.GC_PR_FGD
     seeds[cv2.erode(local, disc) > 0] = cv2.GC_FGD
     result = np.zeros((height, width), bool)
-    result[window] = _grabcut(rgb[window], seeds)
+    result[window] = grabcut_seeded(rgb[window], seeds, iterations=GRABCUT_ITERATIONS, max_side=GRABCUT_SIDE)
     return result
-
-
-def _grabcut(rgb: np.ndarray, seeds: np.ndarray, iterations: int = 4) -> np.ndarray:
-    has_fg = np.isin(seeds, (cv2.GC_FGD, cv2.GC_PR_FGD)).any()
-    has_bg = np.isin(seeds, (cv2.GC_BGD, cv2.GC_PR_BGD)).any()
-    if not has_fg or not has_bg:
-        return np.isin(seeds, (cv2.GC_FGD, cv2.GC_PR_FGD))
-    height, width = seeds.shape
-    scale = min(1.0, GRABCUT_SIDE / max(height, width))
-    if scale < 1:
-        size = (max(1, round(width * scale)), max(1, round(height * scale)))
-        small_rgb = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
-        small_seeds = cv2.resize(seeds, size, interpolation=cv2.INTER_NEAREST)
-    else:
-        small_rgb, small_seeds = rgb, seeds.copy()
-    bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
-    cv2.setRNGSeed(0)
-    try:
-        cv2.grabCut(np.ascontiguousarray(small_rgb[..., ::-1]), small_seeds, None, bgd, fgd, iterations,
-                    cv2.GC_INIT_WITH_MASK)
-    except cv2.error:  # one colour only (flat image): GrabCut cannot fit its models; keep the seeds
-        return np.isin(seeds, (cv2.GC_FGD, cv2.GC_PR_FGD))
-    result = np.isin(small_seeds, (cv2.GC_FGD, cv2.GC_PR_FGD)).astype(np.float32)
-    if scale < 1:
-        result = cv2.resize(result, (width, height), interpolation=cv2.INTER_LINEAR)
-    return result >= 0.5
 
 
 def _component_at(mask: np.ndarray, x: int, y: int, reach: int = 3) -> np.ndarray | None:

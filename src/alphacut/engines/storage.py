@@ -2,7 +2,7 @@
 
 URIs go through ``pyarrow.fs`` (installed with Ray Data), which resolves credentials the usual way
 for each store (environment, instance profile, config files). Writes go to a hidden temporary name
-beside the target and are then moved into place, as :func:`alphacut.io.encode.write_atomic` does
+beside the target and are then moved into place, as :func:`alphacut.io.files.write_atomic` does
 for local files: a killed job leaves no truncated image (on object stores, a PUT is atomic anyway).
 """
 from __future__ import annotations
@@ -12,7 +12,7 @@ import uuid
 from pathlib import Path
 
 from alphacut.errors import InputError, OutputError
-from alphacut.io.encode import write_atomic
+from alphacut.io.files import is_hidden, write_atomic
 
 
 def is_uri(location: str) -> bool:
@@ -20,7 +20,10 @@ def is_uri(location: str) -> bool:
 
 
 def _filesystem(uri: str):
-    from pyarrow import fs
+    try:
+        from pyarrow import fs
+    except ModuleNotFoundError:
+        raise InputError(f"{uri}: object-store locations need pyarrow: pip install 'alphacut[ray]'") from None
 
     try:
         return fs.FileSystem.from_uri(uri)
@@ -40,9 +43,9 @@ def read_bytes(location: str) -> bytes:
 def exists(location: str) -> bool:
     if not is_uri(location):
         return Path(location).exists()
-    from pyarrow import fs
-
     filesystem, path = _filesystem(location)
+    from pyarrow import fs  # present: _filesystem checked
+
     return filesystem.get_file_info(path).type != fs.FileType.NotFound
 
 
@@ -69,9 +72,9 @@ def write_bytes_atomic(location: str, data: bytes) -> None:
 def list_files(uri: str) -> list[tuple[str, str]]:
     """``(uri, path relative to uri)`` of every non-hidden file under a URI prefix, sorted; a URI
     naming one object gives that object with its base name."""
-    from pyarrow import fs
-
     filesystem, root = _filesystem(uri)
+    from pyarrow import fs  # present: _filesystem checked
+
     info = filesystem.get_file_info(root)
     if info.type == fs.FileType.File:
         return [(uri, posixpath.basename(root))]
@@ -83,7 +86,7 @@ def list_files(uri: str) -> list[tuple[str, str]]:
         if entry.type != fs.FileType.File:
             continue
         relative = posixpath.relpath(entry.path, root)
-        if any(part.startswith(".") for part in relative.split("/")):
+        if is_hidden(relative):  # the listing rule of local folders (alphacut.io.files)
             continue
         found.append((uri.rstrip("/") + "/" + relative, relative))
     return sorted(found, key=lambda item: item[1])

@@ -10,7 +10,7 @@ import io
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO, Union
+from typing import BinaryIO, Callable, TypeVar, Union
 
 import numpy as np
 from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
@@ -57,11 +57,45 @@ def decode_image(source: ImageSource, *, name: str | None = None, max_pixels: in
     ImageTooLargeError
         The image has more than ``max_pixels`` pixels (default ``ALPHACUT_MAX_PIXELS`` or 200 MP).
     """
-    limit = configured_max_pixels() if max_pixels is None else max_pixels
     label = name or _describe(source)
+    return _read_within_limit(source, label, max_pixels, lambda image, owned: _frames_of(image, label, owned=owned))
+
+
+def open_image(source: ImageSource, *, name: str | None = None, max_pixels: int | None = None) -> Image.Image:
+    """The first frame of ``source`` in its own mode (grey stays grey, a palette keeps its
+    transparency), EXIF orientation applied, loaded, under the same pixel limit and with the same
+    errors as :func:`decode_image`. For masks, trimaps and hint images, which normalising to
+    RGB/RGBA would spoil; images to cut out go through :func:`decode_image`."""
+    label = name or _describe(source)
+    return _read_within_limit(source, label, max_pixels, _oriented)
+
+
+def header_size(path: str | Path) -> tuple[int, int] | None:
+    """Width and height from the file's header, without decoding any pixel; ``None`` when the file
+    cannot be read or is not an image (decoding it reports why, with its own message)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # the decoder applies the limit
+            with Image.open(path) as image:
+                return image.size
+    except (OSError, ValueError, SyntaxError, EOFError, Image.DecompressionBombError):
+        # OSError covers missing files and UnidentifiedImageError; the others are Pillow's header errors
+        return None
+
+
+_T = TypeVar("_T")
+
+
+def _read_within_limit(
+    source: ImageSource, label: str, max_pixels: int | None, read: Callable[[Image.Image, bool], _T]
+) -> _T:
+    """Open ``source``, refuse it when it has more than ``max_pixels`` pixels (before decoding
+    any), then ``read(image, owned)``; Pillow's errors become one-line :class:`InputError`s.
+    ``owned``: the image was opened here, so ``read`` may return it rather than a copy."""
+    limit = configured_max_pixels() if max_pixels is None else max_pixels
     if isinstance(source, Image.Image):
         _check_pixels(source.size, limit, label)
-        return _frames_of(source, label, owned=False)
+        return read(source, False)
     stream = _open_stream(source, label)
     # Pillow's own bomb guard must not trip before ours; ours is the one users configure.
     if Image.MAX_IMAGE_PIXELS is not None and Image.MAX_IMAGE_PIXELS < limit:
@@ -71,7 +105,7 @@ def decode_image(source: ImageSource, *, name: str | None = None, max_pixels: in
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             image = Image.open(stream)
             _check_pixels(image.size, limit, label)
-            return _frames_of(image, label)
+            return read(image, True)
     except (ImageTooLargeError, InputError):
         raise
     except Image.DecompressionBombError as exc:
@@ -125,7 +159,6 @@ def _check_pixels(size: tuple[int, int], limit: int, label: str) -> None:
 
 
 def _frames_of(image: Image.Image, label: str, *, owned: bool = True) -> DecodedImage:
-    """``owned``: the image was opened here, so it may be returned as it is rather than copied."""
     loop = image.info.get("loop")
     fmt = image.format
     if getattr(image, "is_animated", False) and getattr(image, "n_frames", 1) > 1:
@@ -134,12 +167,18 @@ def _frames_of(image: Image.Image, label: str, *, owned: bool = True) -> Decoded
             for frame in ImageSequence.Iterator(image)
         ]
     else:
-        # exif_transpose copies even when there is nothing to turn: skip it then (a 100 MP photo
-        # would be held twice)
-        needs_turn = image.getexif().get(ORIENTATION_TAG, 1) not in (1, None)
-        oriented = ImageOps.exif_transpose(image) if needs_turn or not owned else image
-        frames = [Frame(normalise_mode(oriented), image.info.get("duration"))]
+        frames = [Frame(normalise_mode(_oriented(image, owned)), image.info.get("duration"))]
     return DecodedImage(frames=frames, name=label, format=fmt, loop=loop)
+
+
+def _oriented(image: Image.Image, owned: bool) -> Image.Image:
+    """``image`` turned upright by its EXIF orientation, loaded; an image ``owned`` (opened here)
+    is returned as it is when there is nothing to turn, since exif_transpose would copy it (a
+    100 MP photo held twice); another's image is always copied, so the caller's stays untouched."""
+    needs_turn = image.getexif().get(ORIENTATION_TAG, 1) not in (1, None)
+    oriented = ImageOps.exif_transpose(image) if needs_turn or not owned else image
+    oriented.load()
+    return oriented
 
 
 def normalise_mode(image: Image.Image) -> Image.Image:
@@ -162,7 +201,11 @@ def normalise_mode(image: Image.Image) -> Image.Image:
 
 
 def _wide_grey_to_rgb(image: Image.Image) -> Image.Image:
-    """16/32-bit or float greyscale to 8-bit: scale by the type's range, not the image maximum."""
+    return wide_grey_to_l(image).convert("RGB")
+
+
+def wide_grey_to_l(image: Image.Image) -> Image.Image:
+    """16/32-bit or float greyscale to 8-bit ``L``: scale by the type's range, not the image maximum."""
     values = np.asarray(image).astype(np.float64)
     if image.mode == "F":
         grey = values * 255.0 if values.max(initial=0) <= 1.0 else values
@@ -171,4 +214,4 @@ def _wide_grey_to_rgb(image: Image.Image) -> Image.Image:
     else:
         grey = values
     grey = np.clip(grey, 0, 255)
-    return Image.fromarray(np.rint(grey).astype(np.uint8), "L").convert("RGB")
+    return Image.fromarray(np.rint(grey).astype(np.uint8), "L")

@@ -1,9 +1,7 @@
-"""Encode frames to PNG/WebP/JPEG/GIF/TIFF bytes and write files so a killed run leaves no half file."""
+"""Encode frames to PNG/WebP/JPEG/GIF/TIFF bytes (files are written by :func:`alphacut.io.files.write_atomic`)."""
 from __future__ import annotations
 
 import io
-import os
-import tempfile
 from pathlib import Path
 from typing import Sequence
 
@@ -99,36 +97,3 @@ def _gif_frame(image: Image.Image) -> Image.Image:
     paletted.paste(255, mask=transparent)
     paletted.info["transparency"] = 255
     return paletted
-
-
-def write_atomic(path: str | Path, data: bytes) -> None:
-    """Write ``data`` to a temporary file beside ``path`` and rename it into place.
-
-    A run killed at any moment leaves either the old file, the new file, or nothing: never a
-    truncated image. The temporary name starts with a dot so folder watchers skip it.
-    """
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-        os.chmod(temporary, 0o666 & ~_UMASK)  # mkstemp makes 0600; outputs get normal permissions
-        os.replace(temporary, target)
-    except BaseException:
-        try:
-            os.unlink(temporary)
-        except FileNotFoundError:
-            pass
-        raise
-
-
-def _umask() -> int:
-    current = os.umask(0)
-    os.umask(current)
-    return current
-
-
-#: Read once at import: reading it means setting it, and a umask of 0 for even a moment would
-#: race with the batch's writer threads (folders they create would be world-writable).
-_UMASK = _umask()

@@ -12,10 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 
-from alphacut.batch import IMAGE_EXTENSIONS
 from alphacut.errors import InputError
+from alphacut.io.files import list_images, read_alpha
 
 
 @dataclass(frozen=True)
@@ -36,10 +35,8 @@ class EvalSet:
 
 
 def load_gt(path: Path) -> np.ndarray:
-    image = Image.open(path)
-    if image.mode in ("RGBA", "LA"):
-        return np.asarray(image.getchannel("A"), np.float32) / 255.0
-    return np.asarray(image.convert("L"), np.float32) / 255.0
+    """Ground truth in [0, 1] (float32 H x W): the alpha of a file that has one, else its grey."""
+    return read_alpha(path).astype(np.float32) / 255.0
 
 
 def load_set(root: Path, limit: int | None = None) -> EvalSet:
@@ -48,7 +45,7 @@ def load_set(root: Path, limit: int | None = None) -> EvalSet:
         raise InputError(f"{root}: an evaluation set needs images/ and gt/ folders")
     categories = _read_categories(root / "categories.csv")
     samples = []
-    for path in sorted(p for p in images.rglob("*") if p.suffix.lower() in IMAGE_EXTENSIONS):
+    for path in list_images(images):
         relative = path.relative_to(images).with_suffix("")
         gt = gts / relative.with_suffix(".png")
         if not gt.exists():

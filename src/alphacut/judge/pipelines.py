@@ -26,6 +26,7 @@ import numpy as np
 from PIL import Image
 
 from alphacut.errors import InputError, OptionError
+from alphacut.io.files import read_alpha
 from alphacut.judge.dataset import Sample
 from alphacut.models.registry import DEFAULT_MODEL
 from alphacut.models.session import SalientSession
@@ -167,8 +168,7 @@ def _precomputed(folder: Path, sample: Sample, size: tuple[int, int]) -> np.ndar
     stem = Path(sample.name)
     for candidate in (folder / stem.with_suffix(".png"), folder / stem.with_suffix(".webp"), folder / (stem.name + ".png")):
         if candidate.exists():
-            image = Image.open(candidate)
-            alpha = image.getchannel("A") if image.mode in ("RGBA", "LA") else image.convert("L")
+            alpha = Image.fromarray(read_alpha(candidate))
             if alpha.size != size:
                 alpha = alpha.resize(size, Image.Resampling.BILINEAR)
             return np.asarray(alpha, np.float32) / 255.0

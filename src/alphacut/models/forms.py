@@ -1,6 +1,6 @@
 """Verified faster forms of a model, recorded in its manifest, and the choice ``--runtime auto`` makes.
 
-``alphacut models optimize NAME`` (see :mod:`alphacut.models.optimize`) builds forms such as
+``alphacut models optimize NAME`` (the workflow :mod:`alphacut.workflows.optimize`) builds forms such as
 OpenVINO bf16 or int8, measures each against the fp32 model on a gate set and stores the results
 under ``"forms"`` in ``manifest.json``. A form is used automatically only if it passed the gate,
 its file is still there, it was built from the model file now installed, and it was verified on a
@@ -12,7 +12,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from alphacut.io.encode import write_atomic
+from alphacut.io.files import write_atomic
 from alphacut.models.spec import ModelSpec
 from alphacut.models.store import MANIFEST_FILE, manifest_of, model_dir
 

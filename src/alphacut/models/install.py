@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Callable
 
 from alphacut.errors import InstallError, ModelError
-from alphacut.io.encode import write_atomic
+from alphacut.io.files import write_atomic
 from alphacut.models import npm
 from alphacut.models.spec import ModelSpec
 from alphacut.models.store import MANIFEST_FILE, MODEL_FILE, is_installed, model_dir

@@ -5,12 +5,11 @@ import json
 import re
 from pathlib import Path
 
+from alphacut.config import DEFAULT_MODEL  # noqa: F401  (re-exported: the model used when none is named)
 from alphacut.config import alphacut_home
 from alphacut.errors import ModelError
-from alphacut.io.encode import write_atomic
+from alphacut.io.files import write_atomic
 from alphacut.models.spec import ModelSpec, NpmResource
-
-DEFAULT_MODEL = "isnet"
 
 _IMGLY = ("@imgly/background-removal-data", "1.4.5")
 _ISNET_LICENCE = "MIT (weights); AGPL-3.0 (npm package)"

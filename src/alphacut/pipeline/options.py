@@ -87,6 +87,7 @@ class RemoveOptions:
             if key not in known:
                 raise OptionError(f"unknown refinement setting {key!r}; known: {', '.join(sorted(known))}")
             _check_setting(key, value)
+        RefineSettings().with_options(**dict(self.tuning))  # ranges: band >= 0, logit_gain > 0, ...
 
     @classmethod
     def from_user(

@@ -20,8 +20,8 @@ from pathlib import Path
 from PIL import Image
 
 from alphacut.errors import InputError, OutputError
-from alphacut.io.decode import decode_image
-from alphacut.io.encode import encode_frames, write_atomic
+from alphacut.io.encode import encode_frames
+from alphacut.io.files import read_alpha, write_atomic
 from alphacut.review.store import NONE_CHOICE, ReviewStore
 from alphacut.review.tally import ItemTally, tally
 
@@ -44,8 +44,7 @@ def _status(entry: ItemTally, min_votes: int) -> str:
 
 def mask_of(path: Path) -> Image.Image:
     """The alpha of a cutout as grey; a candidate without alpha is taken to be a mask already."""
-    image = decode_image(path).frames[0].image
-    return image.getchannel("A") if image.mode == "RGBA" else image.convert("L")
+    return Image.fromarray(read_alpha(path))
 
 
 def export_review(store: ReviewStore, name: str, out: Path, *, min_votes: int = 1, overwrite: bool = False) -> ExportReport:

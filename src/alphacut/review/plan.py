@@ -5,8 +5,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
-from alphacut.batch import IMAGE_EXTENSIONS
 from alphacut.errors import InputError
+from alphacut.io.files import list_images
 from alphacut.review.store import Candidate, ItemPlan
 
 
@@ -18,12 +18,12 @@ class ReviewPlan:
 
 
 def _files_by_stem(folder: Path) -> dict[str, Path]:
-    """Image files under ``folder`` by their path without extension (``sub/a`` for ``sub/a.png``)."""
+    """Image files under ``folder`` (:func:`alphacut.io.files.list_images`: hidden ones skipped) by
+    their path without extension (``sub/a`` for ``sub/a.png``)."""
     found: dict[str, Path] = {}
-    for path in sorted(folder.rglob("*")):
-        if path.is_file() and path.suffix.lower() in IMAGE_EXTENSIONS and not path.name.startswith("."):
-            stem = str(path.relative_to(folder).with_suffix(""))
-            found.setdefault(stem, path)  # a.png wins over a.webp: sorted order, first one kept
+    for path in list_images(folder):
+        stem = str(path.relative_to(folder).with_suffix(""))
+        found.setdefault(stem, path)  # a.png wins over a.webp: sorted order, first one kept
     return found
 
 

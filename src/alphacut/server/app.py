@@ -34,7 +34,7 @@ def load_sessions(settings: ServerSettings) -> dict[str, SalientSession]:
 
 def create_app(settings: ServerSettings | None = None, *, sessions: dict[str, SalientSession] | None = None) -> FastAPI:
     """Build the app; models load here (before the first request), not per request."""
-    from alphacut.server import review_routes, routes
+    from alphacut.server import compat_rembg, compat_removebg, review_routes, routes
 
     settings = settings or ServerSettings()
     queue = AdmissionQueue(settings.concurrency, settings.queue_size, settings.timeout_s)
@@ -60,9 +60,12 @@ def create_app(settings: ServerSettings | None = None, *, sessions: dict[str, Sa
     app.state.queue = queue
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_upload_bytes)
+    app.add_middleware(compat_removebg.RemoveBgErrorShape)  # outside the body limit: its 413 gets remove.bg's shape too
     app.include_router(routes.router)
     app.include_router(routes.api)
     app.include_router(review_routes.api)
+    app.include_router(compat_removebg.router)
+    app.include_router(compat_rembg.router)
     static = static_dir()
     app.mount("/static", StaticFiles(directory=static), name="static")
 

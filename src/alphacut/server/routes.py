@@ -6,20 +6,17 @@ query string). The server only reads what the client uploads: it never fetches a
 """
 from __future__ import annotations
 
-import io
 import time
-import warnings
 from dataclasses import dataclass
 from pathlib import PurePath
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
-from alphacut.errors import ImageTooLargeError, InputError
-from alphacut.io.decode import decode_image
+from alphacut.io.decode import decode_image, open_image
 from alphacut.io.encode import encode_frames
 from alphacut.models.session import SalientSession
 from alphacut.pipeline import RemoveOptions, Remover
@@ -209,19 +206,7 @@ def _render(session: SalientSession, params: RemoveParams, upload: Upload, max_p
 
 def _open_hints(data: bytes, max_pixels: int) -> Image.Image:
     """The hint image in its own mode (a grey trimap must stay grey, so no RGB normalising)."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data))
-            width, height = image.size
-            if width * height > max_pixels:
-                raise ImageTooLargeError(f"hints: {width}x{height} exceeds the limit of {max_pixels:,} pixels")
-            image.load()
-    except UnidentifiedImageError:
-        raise InputError("hints: not an image file") from None
-    except (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError) as exc:
-        raise InputError(f"hints: corrupt or unreadable image ({exc})") from None
-    return image
+    return open_image(data, name="hints", max_pixels=max_pixels)
 
 
 def _public_description(text: str) -> str:

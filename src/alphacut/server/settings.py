@@ -4,6 +4,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
+from alphacut.config import DEFAULT_MODEL
+
 #: Uploads above this many bytes get 413 before they are decoded.
 DEFAULT_MAX_UPLOAD_BYTES = 25 * 1024 * 1024
 #: Images above this many pixels get 422; lower than the CLI's 200 MP because a server's memory is shared.
@@ -18,9 +20,12 @@ class ServerSettings:
     beyond that the server answers 503 with ``Retry-After``. ``timeout_s`` bounds how long a
     request waits for its result (504 after that). ``api_keys`` empty means no authentication.
     ``review_db`` is a SQLite path or a ``postgresql://`` URL (``None``: the default SQLite file).
+    ``allow_url_fetch`` lets the remove.bg and rembg drop-ins fetch ``image_url``/``?url=`` (off:
+    refused), from ``url_hosts`` only when given, within ``url_timeout_s`` and the upload limit;
+    ``url_allow_private`` also admits loopback and private addresses, for tests only (no CLI flag).
     """
 
-    models: tuple[str, ...] = ("isnet",)
+    models: tuple[str, ...] = (DEFAULT_MODEL,)
     runtime: str = "auto"
     threads: int | None = None
     concurrency: int = 2
@@ -30,6 +35,10 @@ class ServerSettings:
     max_pixels: int = DEFAULT_MAX_PIXELS
     api_keys: frozenset[str] = field(default_factory=frozenset)
     review_db: str | None = None
+    allow_url_fetch: bool = False
+    url_hosts: frozenset[str] = field(default_factory=frozenset)
+    url_timeout_s: float = 10.0
+    url_allow_private: bool = False
 
     def __post_init__(self) -> None:
         if not self.models:
@@ -41,6 +50,8 @@ class ServerSettings:
             raise ValueError(f"queue_size must be 0 or more, got {self.queue_size}")
         if self.timeout_s <= 0:
             raise ValueError(f"timeout_s must be positive, got {self.timeout_s}")
+        if self.url_timeout_s <= 0:
+            raise ValueError(f"url_timeout_s must be positive, got {self.url_timeout_s}")
 
 
 def keys_from_environment() -> frozenset[str]:

@@ -1,16 +1,12 @@
-"""The filler protocol, the registry of names, and the guard that keeps known pixels exact."""
+"""What every filler shares: the :class:`Filler` protocol, the input check, and the guard that keeps
+known pixels exact. Names are looked up in :mod:`alphacut.edit.fillers.registry`."""
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 import numpy as np
 
 from alphacut.errors import InputError
-
-#: Names accepted by :func:`get_filler`; ``onnx:PATH`` names a user's learned inpainter.
-FILLER_NAMES = ("exemplar", "telea", "ns", "onnx:PATH")
-DEFAULT_FILLER = "exemplar"
 
 
 @runtime_checkable
@@ -22,28 +18,6 @@ class Filler(Protocol):
     def fill(self, rgb: np.ndarray, hole: np.ndarray) -> np.ndarray:
         """H x W x 3 uint8 from H x W x 3 uint8 ``rgb`` and H x W bool ``hole``."""
         ...
-
-
-def get_filler(name: str, **options) -> Filler:
-    """A filler by name: ``exemplar``, ``telea``, ``ns`` or ``onnx:PATH`` (options go to its constructor)."""
-    key = name.strip()
-    if key == "exemplar":
-        from alphacut.edit.fillers.exemplar import ExemplarFiller
-
-        return ExemplarFiller(**options)
-    if key in ("telea", "ns"):
-        from alphacut.edit.fillers.diffusion import DiffusionFiller
-
-        return DiffusionFiller(key, **options)
-    if key.startswith("onnx:"):
-        from alphacut.edit.fillers.onnx_filler import OnnxFiller
-
-        return OnnxFiller(Path(key[len("onnx:"):]), **options)
-    if key.endswith(".onnx"):
-        from alphacut.edit.fillers.onnx_filler import OnnxFiller
-
-        return OnnxFiller(Path(key), **options)
-    raise InputError(f"unknown filler {name!r}; use {', '.join(FILLER_NAMES)}")
 
 
 def check_inputs(rgb: np.ndarray, hole: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -11,6 +11,7 @@ import cv2
 import numpy as np
 
 from alphacut.edit.fillers.base import check_inputs
+from alphacut.edit.fillers.registry import register_filler
 
 _FLAGS = {"telea": cv2.INPAINT_TELEA, "ns": cv2.INPAINT_NS}
 
@@ -29,3 +30,15 @@ class DiffusionFiller:
         mask = hole.astype(np.uint8) * 255
         bgr = cv2.inpaint(np.ascontiguousarray(rgb[..., ::-1]), mask, self.radius, _FLAGS[self.name])
         return np.ascontiguousarray(bgr[..., ::-1])
+
+
+@register_filler("telea")
+def telea(**options) -> DiffusionFiller:
+    """Telea's fast marching fill."""
+    return DiffusionFiller("telea", **options)
+
+
+@register_filler("ns")
+def navier_stokes(**options) -> DiffusionFiller:
+    """The Navier-Stokes fill."""
+    return DiffusionFiller("ns", **options)

@@ -25,6 +25,7 @@ import numpy as np
 
 from alphacut.edit.fillers.base import check_inputs
 from alphacut.edit.fillers.diffusion import DiffusionFiller
+from alphacut.edit.fillers.registry import register_filler
 
 #: The coarsest level is filled by exhaustive search over at most this many (hole pixel, source
 #: patch) pairs; sources are subsampled evenly beyond it.
@@ -46,6 +47,7 @@ DEFAULT_VOTES = 4
 GUIDE_SIGMA = 2.0
 
 
+@register_filler("exemplar")
 class ExemplarFiller:
     """PatchMatch + voting hole filler.
 

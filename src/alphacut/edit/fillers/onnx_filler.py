@@ -17,10 +17,10 @@ Size: if the graph fixes H and W (e.g. 512 x 512), the image and mask are resize
 and the output resized back (soft edges of the hole take the resized output, not a seam). If
 H and W are dynamic, the image is padded by reflection to a multiple of ``multiple`` (8 by
 default; U-Nets with k downsamplings need 2**k; a graph can declare its own in the metadata
-property ``multiple``, as ``alphacut.edit.train`` does) and the output cropped back; ``max_side`` bounds
+property ``multiple``, as ``alphacut filler train`` does) and the output cropped back; ``max_side`` bounds
 the working resolution for large photos.
 
-``alphacut.edit.train`` exports models that follow this contract.
+``alphacut filler train`` (:mod:`alphacut.adapt.filler_train`) exports models that follow this contract.
 """
 from __future__ import annotations
 
@@ -30,12 +30,14 @@ import cv2
 import numpy as np
 
 from alphacut.edit.fillers.base import check_inputs
+from alphacut.edit.fillers.registry import register_filler
 from alphacut.errors import ModelError
 
 _IMAGE_NAMES = ("image", "img", "input", "images")
 _MASK_NAMES = ("mask", "masks", "hole")
 
 
+@register_filler("onnx", argument="PATH", file_suffix=".onnx")
 class OnnxFiller:
     """Runs a user's inpainting ONNX graph that follows the contract in this module's docstring."""
 

@@ -1,18 +1,14 @@
-"""Batch mode: which files are read, where results go, and one bad file never stops a run."""
+"""Planning a batch: which files are read, where results go (paths and object-store URIs alike),
+and which targets may be written."""
 from __future__ import annotations
 
-import io
-import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
 from PIL import Image
 
-import alphacut
-from alphacut.batch import STDIO, Job, check_targets, plan_jobs, run_batch
+from alphacut.engines.plan import STDIO, Found, Job, check_targets, discover, name_targets, plan_jobs
 from alphacut.errors import OutputError
-from alphacut.pipeline import RemoveOptions, Remover
 
 
 def touch_image(path: Path, size=(16, 12), colour=(255, 255, 255)) -> Path:
@@ -21,10 +17,6 @@ def touch_image(path: Path, size=(16, 12), colour=(255, 255, 255)) -> Path:
     image.paste(colour, (4, 3, 12, 9))
     image.save(path)
     return path
-
-
-def targets(plan) -> dict[str, str]:
-    return {Path(job.source).name: job.target for job in plan.jobs}
 
 
 @pytest.fixture()
@@ -224,107 +216,6 @@ def test_stdout_is_always_runnable():
     assert check_targets(jobs, overwrite=False, skip_existing=True) == (jobs, 0, [])
 
 
-# --- run_batch ---------------------------------------------------------------------------------
-
-@pytest.fixture()
-def remover(tiny_model) -> Remover:
-    return Remover(alphacut.load_model(tiny_model))
-
-
-def test_one_corrupt_file_does_not_stop_the_batch(tmp_path, remover):
-    folder = tmp_path / "in"
-    for index in range(4):
-        touch_image(folder / f"good{index}.png")
-    (folder / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 truncated")
-    out = tmp_path / "out"
-    plan = plan_jobs([str(folder)], str(out), None)
-    finished: list[tuple[str, str | None]] = []
-    report = run_batch(plan.jobs, remover, "PNG", prefetch=2, on_finished=lambda job, error: finished.append((job.relative, error)))
-
-    assert report.written == 4
-    assert [f.name for f in report.failures] == ["broken.jpg"]
-    assert "broken.jpg" in report.failures[0].reason
-    assert sorted(name for name, _ in finished) == sorted(j.relative for j in plan.jobs)
-    assert sorted(p.name for p in out.iterdir()) == [f"good{i}.png" for i in range(4)]
-    for index in range(4):
-        result = Image.open(out / f"good{index}.png")
-        assert result.mode == "RGBA" and result.size == (16, 12)
-        assert np.asarray(result.getchannel("A"))[6, 8] >= 250
-
-
-def test_model_failure_on_one_image_is_reported(tmp_path, remover):
-    class FlakyRemover(Remover):
-        def process(self, decoded):
-            if decoded.name == "bad.png":
-                raise RuntimeError("boom")
-            return super().process(decoded)
-
-    folder = tmp_path / "in"
-    touch_image(folder / "bad.png")
-    touch_image(folder / "ok.png")
-    report = run_batch(plan_jobs([str(folder)], str(tmp_path / "out"), None).jobs, FlakyRemover(remover.session), "PNG")
-    assert report.written == 1
-    assert [(f.name, f.reason) for f in report.failures] == [("bad.png", "processing failed (RuntimeError: boom)")]
-
-
-def test_unwritable_target_is_reported(tmp_path, remover):
-    touch_image(tmp_path / "in.png")
-    (tmp_path / "blocker").write_text("a file where a folder should be")
-    jobs = [Job(str(tmp_path / "in.png"), str(tmp_path / "blocker" / "out.png"), "in.png")]
-    report = run_batch(jobs, remover, "PNG")
-    assert report.written == 0 and report.failures[0].name == "in.png"
-
-
-def test_jpeg_of_a_cutout_fails_per_file(tmp_path, remover):
-    touch_image(tmp_path / "in.png")
-    report = run_batch([Job(str(tmp_path / "in.png"), str(tmp_path / "o.jpg"), "in.png")], remover, "JPEG")
-    assert report.written == 0 and "JPEG" in report.failures[0].reason
-    assert not (tmp_path / "o.jpg").exists()
-
-
-def test_many_files_keep_their_own_results(tmp_path, remover):
-    folder = tmp_path / "in"
-    for index in range(9):  # more than prefetch + io threads: exercises the queues
-        touch_image(folder / f"{index}.png", size=(10 + index, 12))
-    report = run_batch(plan_jobs([str(folder)], str(tmp_path / "out"), None).jobs, remover, "PNG", prefetch=2)
-    assert report.written == 9 and report.failures == []
-    for index in range(9):
-        assert Image.open(tmp_path / "out" / f"{index}.png").size == (10 + index, 12)
-
-
-def test_stdin_to_stdout(tmp_path, remover, monkeypatch, square_image):
-    data = io.BytesIO()
-    square_image.save(data, "PNG")
-    stdin = io.TextIOWrapper(io.BytesIO(data.getvalue()))
-    stdout_bytes = io.BytesIO()
-    stdout = io.TextIOWrapper(stdout_bytes)
-    monkeypatch.setattr(sys, "stdin", stdin)
-    monkeypatch.setattr(sys, "stdout", stdout)
-    report = run_batch(plan_jobs([STDIO], None, None).jobs, remover, "PNG")
-    assert report.written == 1
-    result = Image.open(io.BytesIO(stdout_bytes.getvalue()))
-    assert result.mode == "RGBA" and result.size == square_image.size
-
-
-def test_animation_is_written_as_an_animation(tmp_path, remover):
-    frames = [Image.new("RGB", (16, 12), (i * 100, 255, 255)) for i in range(3)]
-    frames[0].save(tmp_path / "anim.gif", save_all=True, append_images=frames[1:], duration=[50, 60, 70], loop=0)
-    target = tmp_path / "anim.png"
-    report = run_batch([Job(str(tmp_path / "anim.gif"), str(target), "anim.gif")], remover, "PNG")
-    assert report.written == 1
-    output = Image.open(target)
-    assert output.n_frames == 3
-
-
-def test_masks_and_backgrounds_in_batch(tmp_path, remover):
-    touch_image(tmp_path / "in.png")
-    masks = Remover(remover.session, RemoveOptions(mask=True))
-    run_batch([Job(str(tmp_path / "in.png"), str(tmp_path / "m.jpg"), "in.png")], masks, "JPEG")
-    assert Image.open(tmp_path / "m.jpg").mode == "L"
-    white = Remover(remover.session, RemoveOptions(bg_color=(255, 255, 255, 255)))
-    run_batch([Job(str(tmp_path / "in.png"), str(tmp_path / "w.jpg"), "in.png")], white, "JPEG")
-    assert Image.open(tmp_path / "w.jpg").mode == "RGB"
-
 
 def test_output_folder_inside_the_input_folder_is_not_read_back(tree):
     out = tree / "cutouts"
@@ -337,40 +228,81 @@ def test_output_folder_inside_the_input_folder_is_not_read_back(tree):
     assert skipped == 2 and failures == []
 
 
-def test_large_images_are_not_decoded_ahead_past_the_pixel_budget(tmp_path, remover, monkeypatch):
-    import alphacut.batch as batch
-
-    folder = tmp_path / "in"
-    for index in range(5):
-        touch_image(folder / f"{index}.png", size=(40, 30))  # 1,200 pixels each
-    decoded_now: list[int] = []
-    live = [0]
-    real_decode = batch.decode_image
-
-    def counting_decode(*args, **kwargs):
-        live[0] += 1
-        decoded_now.append(live[0])
-        return real_decode(*args, **kwargs)
-
-    class Releasing(Remover):
-        def process(self, decoded, **kwargs):
-            frames = super().process(decoded, **kwargs)
-            live[0] -= 1  # counts images read but not yet processed or finished
-            return frames
-
-    monkeypatch.setattr(batch, "decode_image", counting_decode)
-    jobs = plan_jobs([str(folder)], str(tmp_path / "out"), None).jobs
-    report = run_batch(jobs, Releasing(remover.session), "PNG", prefetch=3, pixels_in_flight=2_000)
-    assert report.written == 5 and report.failures == []
-    assert max(decoded_now) == 1  # 2 x 1,200 > 2,000: one image at a time
 
 
+# --- discovery apart from naming ---------------------------------------------------------------
 
-def test_header_pixels_reads_sizes_without_decoding(tmp_path):
-    from alphacut.batch import header_pixels
+def test_discover_finds_without_naming_outputs(tree, tmp_path):
+    found, failures = discover([str(tree), str(tmp_path / "missing.png"), STDIO])
+    assert found[0] == Found(str(tree / "Z.JPEG"), "photos/Z.JPEG")  # several inputs: folders keep their names
+    assert found[-1] == Found(STDIO, "<stdin>")
+    assert [(f.name, f.reason) for f in failures] == [(str(tmp_path / "missing.png"), "no such file or folder")]
 
-    touch_image(tmp_path / "a.png", size=(40, 30))
-    (tmp_path / "bad.jpg").write_bytes(b"not an image")
-    assert header_pixels(Job(str(tmp_path / "a.png"), "x", "a.png")) == 1200
-    assert header_pixels(Job(str(tmp_path / "bad.jpg"), "x", "bad.jpg")) == 0  # the decoder reports it
-    assert header_pixels(Job(STDIO, STDIO, "-")) == 0
+
+def test_name_targets_works_on_what_was_found(tmp_path):
+    out = tmp_path / "out"
+    jobs = name_targets([Found("/x/a.jpg", "a.jpg"), Found("/y/a.png", "a.png")], ["/x", "/y"], str(out), "WEBP")
+    assert [job.target for job in jobs] == [str(out / "a.jpg.webp"), str(out / "a.png.webp")]
+
+
+def test_many_files_sharing_names_are_numbered_quickly(tmp_path):
+    """Numbering is linear: 20,000 files named alike took minutes when each counted up from -2."""
+    found = [Found(f"/in/{index}/a.jpg", "a.jpg") for index in range(20_000)]
+    jobs = name_targets(found, [f"/in/{index}/a.jpg" for index in range(20_000)], str(tmp_path), None)
+    assert len({job.target for job in jobs}) == 20_000
+    assert jobs[1].target == str(tmp_path / "a.jpg-2.png")
+
+
+# --- object-store URIs: the same naming rules --------------------------------------------------
+
+@pytest.fixture()
+def bucket(tree):
+    pytest.importorskip("pyarrow")
+    return f"file://{tree}"
+
+
+def test_uri_prefix_is_listed_like_a_folder(bucket, tmp_path):
+    out = f"file://{tmp_path / 'out'}"
+    plan = plan_jobs([bucket], out, None)
+    assert [(j.source, j.target, j.relative) for j in plan.jobs] == [
+        (f"{bucket}/Z.JPEG", f"{out}/Z.png", "Z.JPEG"),
+        (f"{bucket}/a.jpg", f"{out}/a.png", "a.jpg"),
+        (f"{bucket}/sub/b.png", f"{out}/sub/b.png", "sub/b.png"),
+        (f"{bucket}/sub/deep/c.webp", f"{out}/sub/deep/c.png", "sub/deep/c.webp"),
+    ]
+    assert plan.failures == []
+
+
+def test_local_folder_to_a_uri_names_as_to_a_folder(tree, bucket, tmp_path):
+    out = f"file://{tmp_path / 'out'}"
+    local = plan_jobs([str(tree)], str(tmp_path / "out"), None)
+    remote = plan_jobs([str(tree)], out, None)
+    assert [j.target for j in remote.jobs] == [f"{out}/{Path(j.target).relative_to(tmp_path / 'out').as_posix()}"
+                                               for j in local.jobs]
+
+
+def test_one_object_is_taken_as_it_is(bucket, tmp_path):
+    out = f"file://{tmp_path / 'out'}"
+    several = plan_jobs([f"{bucket}/a.jpg", f"{bucket}/sub"], out, None)
+    assert [(j.target, j.relative) for j in several.jobs] == [
+        (f"{out}/a.png", "a.jpg"), (f"{out}/sub/b.png", "sub/b.png"), (f"{out}/sub/deep/c.png", "sub/deep/c.webp"),
+    ]
+    to_file = plan_jobs([f"{bucket}/a.jpg"], f"{out}/cut.webp", None)
+    assert [j.target for j in to_file.jobs] == [f"{out}/cut.webp"]
+
+
+def test_uri_input_needs_an_output(bucket):
+    with pytest.raises(OutputError, match="object-store inputs need an output"):
+        plan_jobs([f"{bucket}/a.jpg"], None, None)
+
+
+def test_uri_without_images_is_a_failure(bucket, tmp_path):
+    plan = plan_jobs([f"file://{tmp_path / 'nothing'}"], str(tmp_path / "out"), None)
+    assert plan.jobs == [] and [f.reason for f in plan.failures] == ["no images at this location"]
+
+
+def test_uri_targets_are_checked_by_the_workers_but_never_onto_an_input(bucket):
+    jobs = [Job(f"{bucket}/a.jpg", f"{bucket}/a.jpg", "a.jpg"), Job(f"{bucket}/sub/b.png", f"{bucket}/sub/b.png.png", "b")]
+    runnable, skipped, failures = check_targets(jobs, overwrite=False, skip_existing=False)
+    assert runnable == jobs[1:] and skipped == 0
+    assert "would overwrite an input" in failures[0].reason

@@ -1,7 +1,7 @@
 """``models optimize``: the accuracy gate, the record in the manifest, and what ``auto`` then loads.
 
-The model is a tiny convolutional net built here (two 3x3 convolutions and a 1x1 head), the gate
-set and the calibration folder are synthetic images with known masks.
+The model is a tiny convolutional net (two 3x3 convolutions and a 1x1 head, ``tests/models/conv_model.py``),
+the gate set and the calibration folder are synthetic images with known masks.
 """
 from __future__ import annotations
 
@@ -10,52 +10,19 @@ from pathlib import Path
 import numpy as np
 import onnx
 import pytest
-from onnx import TensorProto, helper, numpy_helper
 from PIL import Image
 
 from alphacut.errors import InputError
 from alphacut.models import forms as forms_module
 from alphacut.models import load_model
 from alphacut.models.forms import recorded_forms
-from alphacut.models.optimize import (
-    calibration_files, candidates, int8_float_layers, optimize, passes_gate, sensitive_layers,
-)
 from alphacut.models.runtimes import openvino_available
 from alphacut.models.spec import ModelSpec
+from alphacut.workflows.optimize import (
+    calibration_files, candidates, int8_float_layers, optimize, passes_gate, sensitive_layers,
+)
 
-SIZE = 32
-
-
-def build_conv_model() -> onnx.ModelProto:
-    """input -> Conv3x3(3->4) -> Relu -> Conv3x3(4->4) -> Relu -> Conv1x1(4->1) -> Sigmoid.
-
-    Weights make the head roughly (brightness - 0.5) * 12: white squares on black come out ~1."""
-    rng = np.random.default_rng(3)
-    w1 = (np.abs(rng.standard_normal((4, 3, 3, 3))) * 0.1 + 0.05).astype(np.float32)
-    w2 = (np.abs(rng.standard_normal((4, 4, 3, 3))) * 0.05 + 0.02).astype(np.float32)
-    w3 = np.full((1, 4, 1, 1), 2.0, np.float32)
-    nodes = [
-        helper.make_node("Conv", ["input", "w1", "b1"], ["c1"], pads=[1, 1, 1, 1], name="conv1"),
-        helper.make_node("Relu", ["c1"], ["r1"], name="relu1"),
-        helper.make_node("Conv", ["r1", "w2", "b2"], ["c2"], pads=[1, 1, 1, 1], name="conv2"),
-        helper.make_node("Relu", ["c2"], ["r2"], name="relu2"),
-        helper.make_node("Conv", ["r2", "w3", "b3"], ["c3"], name="head"),
-        helper.make_node("Sigmoid", ["c3"], ["output"], name="sigmoid"),
-    ]
-    graph = helper.make_graph(
-        nodes, "tiny_conv",
-        [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 3, SIZE, SIZE])],
-        [helper.make_tensor_value_info("output", TensorProto.FLOAT, [1, 1, SIZE, SIZE])],
-        [
-            numpy_helper.from_array(w1, "w1"), numpy_helper.from_array(np.full(4, 0.05, np.float32), "b1"),
-            numpy_helper.from_array(w2, "w2"), numpy_helper.from_array(np.zeros(4, np.float32), "b2"),
-            numpy_helper.from_array(w3, "w3"), numpy_helper.from_array(np.array([-1.0], np.float32), "b3"),
-        ],
-    )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
-    model.ir_version = 8
-    onnx.checker.check_model(model)
-    return model
+from ..models.conv_model import build_conv_model
 
 
 def make_set(root: Path, count: int, seed: int, *, with_gt: bool = True) -> Path:

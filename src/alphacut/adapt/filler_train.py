@@ -18,26 +18,25 @@ used as ``alphacut erase IMAGE --point X,Y --fill onnx:model.onnx``.
 
 Needs PyTorch (``pip install 'alphacut[train]'``). Usage::
 
-    python -m alphacut.edit.train --images photos/ --masks masks/ --out filler.onnx --steps 20000
+    alphacut filler train --images photos/ --masks masks/ --out filler.onnx --steps 20000
 """
 from __future__ import annotations
 
-import argparse
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
 import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
 
+from alphacut.adapt.onnx_export import export_checked
 from alphacut.errors import InputError
-
-try:
-    import torch
-    from torch import nn
-    from torch.nn import functional as F
-except ImportError as exc:  # pragma: no cover - exercised only without the extra
-    raise ImportError("training a filler needs PyTorch: pip install 'alphacut[train]'") from exc
+from alphacut.io.decode import decode_image
+from alphacut.io.files import list_images, read_alpha
 
 HOLE_WEIGHT = 6.0
 VALID_WEIGHT = 1.0
@@ -140,11 +139,9 @@ class HoleBank:
     @classmethod
     def from_folder(cls, folder: Path) -> "HoleBank":
         masks = []
-        for path in sorted(Path(folder).iterdir()):
-            if path.suffix.lower() not in (".png", ".jpg", ".jpeg", ".webp", ".bmp"):
-                continue
-            grey = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
-            if grey is not None and (grey > 127).any() and not (grey > 127).all():
+        for path in list_images(Path(folder)):
+            grey = read_alpha(path, grey_if_opaque=True)  # an opaque RGBA mask is read by its grey values
+            if (grey > 127).any() and not (grey > 127).all():
                 masks.append(grey > 127)
         if not masks:
             raise InputError(f"{folder}: no usable masks (need images with some white and some black)")
@@ -174,14 +171,12 @@ class HoleBank:
 
 
 def load_images(folder: Path, size: int) -> list[np.ndarray]:
+    """The RGB photos of ``folder`` (recursively) whose short side is at least ``size`` px."""
     images = []
-    for path in sorted(Path(folder).rglob("*")):
-        if path.suffix.lower() not in (".png", ".jpg", ".jpeg", ".webp", ".bmp"):
-            continue
-        bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
-        if bgr is None or min(bgr.shape[:2]) < size:
-            continue
-        images.append(np.ascontiguousarray(bgr[..., ::-1]))
+    for path in list_images(Path(folder)):
+        rgb = np.asarray(decode_image(path).frames[0].image.convert("RGB"))
+        if min(rgb.shape[:2]) >= size:
+            images.append(rgb)
     if not images:
         raise InputError(f"{folder}: no images of at least {size} px on the short side")
     return images
@@ -208,9 +203,10 @@ def batch(images: list[np.ndarray], bank: HoleBank, size: int, count: int, rng: 
 
 def train(images: list[np.ndarray], bank: HoleBank, *, steps: int, size: int = 256, batch_size: int = 8,
           depth: int = 5, width: int = 32, lr: float = 2e-4, seed: int = 0, checkpoint: Path | None = None,
-          log_every: int = 100, net: PartialConvUNet | None = None) -> tuple[PartialConvUNet, list[float]]:
+          log_every: int = 100, net: PartialConvUNet | None = None,
+          report: Callable[[str], None] = lambda message: None) -> tuple[PartialConvUNet, list[float]]:
     """Train (or resume from ``checkpoint``, optimizer state included) and return the network and
-    the loss of every step."""
+    the loss of every step; every ``log_every`` steps the mean loss goes to ``report``."""
     if size % (2 ** depth):
         raise InputError(f"--size must be a multiple of {2 ** depth} for depth {depth}")
     torch.manual_seed(seed)
@@ -235,52 +231,23 @@ def train(images: list[np.ndarray], bank: HoleBank, *, steps: int, size: int = 2
         optimizer.step()
         losses.append(loss.item())
         if log_every and (step + 1) % log_every == 0:
-            print(f"step {step + 1}/{steps} loss {np.mean(losses[-log_every:]):.4f}", flush=True)
+            report(f"step {step + 1}/{steps} loss {np.mean(losses[-log_every:]):.4f}")
         if checkpoint is not None and ((step + 1) % 1000 == 0 or step + 1 == steps):
             torch.save({"model": net.state_dict(), "optimizer": optimizer.state_dict(), "step": step + 1,
                         "rng": rng.getstate(), "depth": depth, "width": width}, checkpoint)
     return net, losses
 
 
-def export_onnx(net: PartialConvUNet, path: Path, size: int = 256) -> Path:
+def export_filler(net: PartialConvUNet, path: Path, size: int = 256, seed: int = 0) -> float:
     """Write the filler as ONNX (inputs ``image``, ``mask``; output ``output``; H and W dynamic,
-    multiples of 2**depth)."""
-    wrapper = ExportWrapper(net).eval()
-    example = (torch.rand(1, 3, size, size), (torch.rand(1, 1, size, size) > 0.7).float())
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    multiples of 2**depth, recorded in the metadata property ``multiple``) after checking it
+    against PyTorch on a random ``size`` x ``size`` image and hole; returns the largest difference."""
+    generator = torch.Generator().manual_seed(seed)
+    example = (torch.rand(1, 3, size, size, generator=generator),
+               (torch.rand(1, 1, size, size, generator=generator) > 0.7).float())
     dims = {0: "batch", 2: "height", 3: "width"}
-    with torch.no_grad():
-        torch.onnx.export(wrapper, example, str(path), input_names=["image", "mask"], output_names=["output"],
-                          dynamic_axes={"image": dims, "mask": dims, "output": dims}, opset_version=17, dynamo=False)
-    import onnx
-
-    model = onnx.load(str(path))
-    entry = model.metadata_props.add()
-    entry.key, entry.value = "multiple", str(2 ** net.depth)  # read by OnnxFiller to pad inputs
-    onnx.save(model, str(path))
-    return path
-
-
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m alphacut.edit.train", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--images", type=Path, required=True, help="Folder of photos like the ones you will edit.")
-    parser.add_argument("--masks", type=Path, required=True, help="Folder of removal-model masks (alphacut remove --mask).")
-    parser.add_argument("--out", type=Path, required=True, help="The ONNX file to write.")
-    parser.add_argument("--steps", type=int, default=20000)
-    parser.add_argument("--size", type=int, default=256)
-    parser.add_argument("--batch", type=int, default=8)
-    parser.add_argument("--depth", type=int, default=5)
-    parser.add_argument("--width", type=int, default=32)
-    parser.add_argument("--lr", type=float, default=2e-4)
-    parser.add_argument("--checkpoint", type=Path, help="Save here every 1000 steps; resume from it if it exists.")
-    args = parser.parse_args(argv)
-    net, _ = train(load_images(args.images, args.size), HoleBank.from_folder(args.masks), steps=args.steps,
-                   size=args.size, batch_size=args.batch, depth=args.depth, width=args.width, lr=args.lr,
-                   checkpoint=args.checkpoint)
-    export_onnx(net, args.out, args.size)
-    print(f"wrote {args.out}; use it with --fill onnx:{args.out} (multiple {2 ** args.depth})")
-
-
-if __name__ == "__main__":
-    main()
+    return export_checked(
+        ExportWrapper(net), example, Path(path), input_names=["image", "mask"], output_names=["output"],
+        dynamic_axes={"image": dims, "mask": dims, "output": dims},
+        metadata={"multiple": str(2 ** net.depth)},  # read by OnnxFiller to pad inputs
+    )

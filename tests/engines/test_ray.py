@@ -14,12 +14,7 @@ from PIL import Image
 pytest.importorskip("ray")
 pytest.importorskip("pyarrow")
 
-from alphacut.batch import check_targets, plan_jobs, run_batch  # noqa: E402
-from alphacut.engines.ray_engine import WorkerConfig, check_any, plan_any, run_ray  # noqa: E402
-from alphacut.models import load_model  # noqa: E402
-from alphacut.pipeline import RemoveOptions, Remover  # noqa: E402
-
-
+from alphacut.engines import EngineConfig, check_targets, plan_jobs, run, run_ray  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -51,17 +46,15 @@ def make_photos(root: Path) -> Path:
     return root
 
 
-def config_for(model: Path, fmt: str = "PNG", **overrides) -> WorkerConfig:
-    values = dict(model=str(model), device="cpu", runtime="onnxruntime", threads=1, options=RemoveOptions(),
-                  fmt=fmt, max_pixels=None, overwrite=False, skip_existing=False, check_remote_targets=True)
+def config_for(model: Path, fmt: str = "PNG", **overrides) -> EngineConfig:
+    values = dict(model=str(model), device="cpu", runtime="onnxruntime", threads=1, fmt=fmt)
     values.update(overrides)
-    return WorkerConfig(**values)
+    return EngineConfig(**values)
 
 
 def run_local(photos: Path, out: Path, model: Path, fmt: str = "PNG"):
     jobs, _, _ = check_targets(plan_jobs([str(photos)], str(out), fmt).jobs, overwrite=False, skip_existing=False)
-    remover = Remover(load_model(model, runtime="onnxruntime", threads=1), RemoveOptions())
-    return run_batch(jobs, remover, fmt)
+    return run(jobs, config_for(model, fmt), engine="local")
 
 
 def files_under(root: Path) -> dict[str, bytes]:
@@ -72,11 +65,11 @@ def files_under(root: Path) -> dict[str, bytes]:
 def test_ray_outputs_equal_the_local_engine_byte_for_byte(local_ray, tiny_model, tmp_path, fmt):
     photos = make_photos(tmp_path / "photos")
     local = run_local(photos, tmp_path / "local", tiny_model, fmt)
-    plan = plan_any([str(photos)], str(tmp_path / "ray"), fmt)
-    jobs, skipped, refused = check_any(plan.jobs, overwrite=False, skip_existing=False)
+    plan = plan_jobs([str(photos)], str(tmp_path / "ray"), fmt)
+    jobs, skipped, refused = check_targets(plan.jobs, overwrite=False, skip_existing=False)
     finished = []
-    report = run_ray(jobs, config_for(tiny_model, fmt), workers=2,
-                     on_finished=lambda job, error: finished.append((job.relative, error)))
+    report = run(jobs, config_for(tiny_model, fmt, workers=2), engine="ray",
+                 on_finished=lambda job, error: finished.append((job.relative, error)))
     assert local.written == report.written == 4 and not report.failures and not refused
     assert sorted(finished) == sorted((job.relative, None) for job in jobs)
     assert 1 <= len(report.worker_peak_rss_mib) <= 2 and all(mib > 10 for mib in report.worker_peak_rss_mib.values())
@@ -90,8 +83,8 @@ def test_one_bad_file_does_not_stop_the_job(local_ray, tiny_model, tmp_path):
     photos = make_photos(tmp_path / "photos")
     (photos / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n not really")
     (photos / "sub" / "empty.jpg").write_bytes(b"")
-    plan = plan_any([str(photos)], str(tmp_path / "out"), None)
-    report = run_ray(plan.jobs, config_for(tiny_model), workers=1)
+    plan = plan_jobs([str(photos)], str(tmp_path / "out"), None)
+    report = run_ray(plan.jobs, config_for(tiny_model, workers=1))
     assert report.written == 4
     assert sorted(f.name for f in report.failures) == ["broken.png", "sub/empty.jpg"]
     assert all(f.reason and "\n" not in f.reason for f in report.failures)
@@ -103,15 +96,15 @@ def test_object_store_uris_are_read_and_written(local_ray, tiny_model, tmp_path)
     """``file://`` goes through the same pyarrow file-system code as ``s3://`` or ``gs://``."""
     photos = make_photos(tmp_path / "photos")
     local = run_local(photos, tmp_path / "local", tiny_model)
-    plan = plan_any([f"file://{photos}"], f"file://{tmp_path / 'bucket' / 'out'}", None)
+    plan = plan_jobs([f"file://{photos}"], f"file://{tmp_path / 'bucket' / 'out'}", None)
     assert [job.relative for job in plan.jobs] == ["a.png", "b.jpg", "sub/anim.gif", "sub/c.webp"]
-    report = run_ray(plan.jobs, config_for(tiny_model), workers=2)
+    report = run_ray(plan.jobs, config_for(tiny_model, workers=2))
     assert report.written == local.written == 4
     assert files_under(tmp_path / "bucket" / "out") == files_under(tmp_path / "local")
-    again = run_ray(plan.jobs, config_for(tiny_model), workers=1)
+    again = run_ray(plan.jobs, config_for(tiny_model, workers=1))
     assert again.written == 0 and len(again.failures) == 4
     assert all("exists (use --skip-existing or --overwrite)" in f.reason for f in again.failures)
-    skipping = run_ray(plan.jobs, config_for(tiny_model, skip_existing=True), workers=1)
+    skipping = run_ray(plan.jobs, config_for(tiny_model, skip_existing=True, workers=1))
     assert (skipping.written, skipping.skipped, skipping.failures) == (0, 4, [])
 
 
@@ -131,8 +124,10 @@ def test_cli_ray_engine_writes_what_the_local_engine_writes(local_ray, tiny_mode
     assert files_under(tmp_path / "ray") == files_under(tmp_path / "local")
 
 
-def test_stdin_is_refused_by_the_ray_engine(tmp_path):
+def test_stdin_is_refused_by_the_ray_engine(tmp_path, tiny_model):
+    """Refused before Ray starts: no local Ray is needed for this one."""
     from alphacut.errors import InputError
 
-    with pytest.raises(InputError, match="needs the local engine"):
-        plan_any(["-"], str(tmp_path / "out"), None)
+    for jobs in (plan_jobs(["-"], str(tmp_path / "out"), None).jobs, plan_jobs(["-"], None, None).jobs):
+        with pytest.raises(InputError, match="needs the local engine"):
+            run(jobs, config_for(tiny_model), engine="ray")

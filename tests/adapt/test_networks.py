@@ -10,10 +10,10 @@ import pytest
 torch = pytest.importorskip("torch")
 import onnxruntime as ort  # noqa: E402
 
+from alphacut.adapt.networks import ARCHITECTURES, u2netp  # noqa: E402
+from alphacut.adapt.networks.onnx_weights import load_onnx_weights, module_path  # noqa: E402
+from alphacut.adapt.networks.rsu import RSU, RSU4F  # noqa: E402
 from alphacut.errors import ModelError  # noqa: E402
-from alphacut.models.architectures import ARCHITECTURES, u2netp  # noqa: E402
-from alphacut.models.architectures.rsu import RSU, RSU4F  # noqa: E402
-from alphacut.models.onnx_weights import load_onnx_weights, module_path  # noqa: E402
 
 
 def _export(module: torch.nn.Module, x: torch.Tensor) -> bytes:

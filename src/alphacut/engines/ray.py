@@ -1,32 +1,32 @@
-"""The remove pipeline on Ray Data, for folders too big for one machine.
+"""The Ray engine: the remove pipeline on Ray Data, for folders too big for one machine.
 
-The driver plans the jobs exactly as the local engine does (:func:`alphacut.batch.plan_jobs`, or
-the same naming rules over object-store listings) and hands Ray a dataset of ``(source, target)``
-rows, not pixels. ``map_batches`` runs them on a fixed-size pool of actors
-(``ActorPoolStrategy``): each actor loads the model once, then per row reads the bytes, decodes,
-runs :class:`alphacut.pipeline.Remover`, encodes with :func:`alphacut.io.encode.encode_frames` and
-writes atomically. Every step is the local engine's own code, so the files are byte-identical.
-Rows are one image each, so a worker holds one decoded image at a time. A failure is returned as
-the row's ``error`` and never fails the job.
+The driver plans the jobs as for the local engine (:func:`alphacut.engines.plan.plan_jobs`, for
+paths and object-store URIs) and hands Ray a dataset of ``(source, target)`` rows, not pixels.
+``map_batches`` runs them on a fixed-size pool of actors (``ActorPoolStrategy``): each actor loads
+the model once, then per row runs the steps of :mod:`alphacut.engines.steps` (check an object-store
+target, read and decode, :class:`alphacut.pipeline.Remover`, encode and write atomically), the
+local engine's own code, so the files are byte-identical. Rows are one image each, so a worker
+holds one decoded image at a time. A failure is returned as the row's ``error`` and never fails
+the job.
 
 Ray is optional: ``pip install 'alphacut[ray]'``. With no address a local Ray is started on this
-machine; with ``--ray-address`` (``ray://head:10001`` or ``auto``) the job joins an existing
+machine; with ``config.address`` (``ray://head:10001`` or ``auto``) the job joins an existing
 cluster, whose nodes need alphacut and the model installed (or a shared ``ALPHACUT_HOME``) and
 must see the input and output locations (a shared file system or an object store).
 """
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
-from typing import Callable
+from pathlib import Path
 
-from alphacut.batch import IMAGE_EXTENSIONS, STDIO, BatchReport, Failure, Job, Plan, check_targets, plan_jobs
-from alphacut.config import PNG_LEVEL
 from alphacut.engines import storage
-from alphacut.errors import AlphacutError, InputError, OutputError
-from alphacut.io.encode import EXTENSION_BY_FORMAT
-from alphacut.pipeline import RemoveOptions
+from alphacut.engines.plan import STDIO, BatchReport, EngineConfig, Failure, Job, OnFinished, describe_error
+from alphacut.engines.steps import read_source, skip_existing_target, write_result
+from alphacut.errors import AlphacutError, DeviceError, InputError
+from alphacut.models import load_model, looks_like_path
+from alphacut.pipeline import Remover
 
 
 def ray_available() -> bool:
@@ -40,89 +40,18 @@ def require_ray() -> None:
         raise InputError("--engine ray needs Ray Data: pip install 'alphacut[ray]'")
 
 
-# --- planning --------------------------------------------------------------------------------------
-
-def plan_any(inputs: list[str], output: str | None, fmt: str | None, *, mask: bool = False) -> Plan:
-    """:func:`plan_jobs` for local paths; the same naming for object-store URIs (``s3://b/photos``)."""
-    if STDIO in inputs or output == STDIO:
+def refuse_stdio(jobs: list[Job]) -> None:
+    """Ray workers read files and write files: stdin and stdout stay with the local engine."""
+    if any(STDIO in (job.source, job.target) for job in jobs):
         raise InputError("--engine ray reads files and writes files: '-' (stdin/stdout) needs the local engine")
-    if not any(storage.is_uri(item) for item in inputs) and not (output and storage.is_uri(output)):
-        return plan_jobs(inputs, output, fmt, mask=mask)
-    if output is None:
-        raise OutputError("object-store inputs need an output folder or URI: add -o OUT")
-    found: list[tuple[str, str]] = []
-    failures: list[Failure] = []
-    for item in inputs:
-        if storage.is_uri(item):
-            listed = [(uri, rel) for uri, rel in storage.list_files(item)
-                      if PurePosixPath(rel).suffix.lower() in IMAGE_EXTENSIONS]
-            if not listed:
-                failures.append(Failure(item, "no images at this location"))
-            name = PurePosixPath(item.rstrip("/").split("://", 1)[1]).name
-            found.extend((uri, f"{name}/{rel}" if len(inputs) > 1 else rel) for uri, rel in listed)
-        else:
-            local = plan_jobs([item], os.devnull + ".dir", fmt, mask=mask)  # discovery only
-            failures.extend(local.failures)
-            base = Path(item).name
-            found.extend((job.source, f"{base}/{job.relative}" if len(inputs) > 1 and Path(item).is_dir() else job.relative)
-                         for job in local.jobs)
-    extension = EXTENSION_BY_FORMAT[fmt or "PNG"]
-    relatives = [str(PurePosixPath(rel).with_suffix(extension)) for _, rel in found]
-    for index, rel in enumerate(relatives):  # photo.jpg beside photo.png: both kept, named in full
-        if relatives.count(rel) > 1:
-            relatives[index] = found[index][1] + extension
-    used: set[str] = set()
-    jobs = []
-    for (source, relative), target_rel in zip(found, relatives):
-        candidate, count = target_rel, 1
-        while candidate in used:
-            count += 1
-            path = PurePosixPath(target_rel)
-            candidate = str(path.with_name(f"{path.stem}-{count}{path.suffix}"))
-        used.add(candidate)
-        jobs.append(Job(source, storage.join(output, candidate), relative))
-    return Plan(jobs, failures)
-
-
-def check_any(jobs: list[Job], *, overwrite: bool, skip_existing: bool) -> tuple[list[Job], int, list[Failure]]:
-    """:func:`check_targets` for local outputs; object-store outputs are checked by the workers
-    (one request per file, spread over the cluster), inputs are never overwritten either way."""
-    if not any(storage.is_uri(job.target) for job in jobs):
-        return check_targets(jobs, overwrite=overwrite, skip_existing=skip_existing)
-    sources = {job.source for job in jobs}
-    runnable, failures = [], []
-    for job in jobs:
-        if job.target in sources:
-            failures.append(Failure(job.relative, f"output {job.target} would overwrite an input; choose another -o"))
-        else:
-            runnable.append(job)
-    return runnable, 0, failures
 
 
 # --- the actor ----------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class WorkerConfig:
-    model: str
-    device: str
-    runtime: str
-    threads: int | None
-    options: RemoveOptions
-    fmt: str
-    max_pixels: int | None
-    overwrite: bool
-    skip_existing: bool
-    check_remote_targets: bool
-    png_level: int = PNG_LEVEL
-
-
 class RemoveWorker:
     """One per actor: the model is loaded in ``__init__`` and reused for every row."""
 
-    def __init__(self, config: WorkerConfig):
-        from alphacut.models import load_model
-        from alphacut.pipeline import Remover
-
+    def __init__(self, config: EngineConfig):
         self.config = config
         session = load_model(config.model, device=config.device, threads=config.threads, runtime=config.runtime)
         self.remover = Remover(session, config.options)
@@ -132,7 +61,7 @@ class RemoveWorker:
 
         statuses, errors = [], []
         for source, target, relative in zip(batch["source"], batch["target"], batch["relative"]):
-            status, error = self.process_one(str(source), str(target), str(relative))
+            status, error = self.process_one(Job(str(source), str(target), str(relative)))
             statuses.append(status)
             errors.append(error or "")
         return {
@@ -143,24 +72,13 @@ class RemoveWorker:
             "error": np.asarray(errors, dtype=object),
         }
 
-    def process_one(self, source: str, target: str, relative: str) -> tuple[str, str | None]:
-        from alphacut.batch import describe_error
-        from alphacut.io.decode import decode_image
-        from alphacut.io.encode import encode_frames
-
-        config = self.config
+    def process_one(self, job: Job) -> tuple[str, str | None]:
+        """``("written" | "skipped" | "failed", reason)`` for one row."""
         try:
-            if config.check_remote_targets and storage.is_uri(target) and storage.exists(target):
-                if config.skip_existing:
-                    return "skipped", None
-                if not config.overwrite:
-                    return "failed", f"output {target} exists (use --skip-existing or --overwrite)"
-            data = storage.read_bytes(source) if storage.is_uri(source) else source  # paths: decode's own messages
-            decoded = decode_image(data, name=relative, max_pixels=config.max_pixels)
-            frames = self.remover.process(decoded)
-            encoded = encode_frames(frames, config.fmt, durations=[f.duration for f in decoded.frames], loop=decoded.loop,
-                                    png_level=config.png_level)
-            storage.write_bytes_atomic(target, encoded)
+            if skip_existing_target(job, self.config):
+                return "skipped", None
+            decoded = read_source(job, self.config.max_pixels)
+            write_result(job, self.remover.process(decoded), decoded, self.config)
             return "written", None
         except Exception as exc:  # one bad file must not stop the job; the reason goes back to the driver
             return "failed", describe_error(exc)
@@ -216,8 +134,6 @@ def pool_shape(workers: int | None, threads: int | None, device: str) -> tuple[i
     cpus, gpus = cluster_resources()
     if device == "cuda":
         if gpus == 0:
-            from alphacut.errors import DeviceError
-
             raise DeviceError("--device cuda with --engine ray: the Ray cluster reports no GPU")
         return workers or gpus, threads, float(threads or 1), 1.0
     per_actor = threads or (min(4, cpus) if workers is None else max(1, cpus // workers))
@@ -227,22 +143,22 @@ def pool_shape(workers: int | None, threads: int | None, device: str) -> tuple[i
 
 def run_ray(
     jobs: list[Job],
-    config: WorkerConfig,
+    config: EngineConfig,
     *,
-    workers: int | None = None,
-    address: str | None = None,
-    on_finished: Callable[[Job, str | None], None] = lambda job, error: None,
+    on_finished: OnFinished = lambda job, error: None,
 ) -> RayReport:
-    """Run ``jobs`` on Ray Data; returns the local :func:`run_batch`'s report plus peak memory per worker."""
+    """Run ``jobs`` on Ray Data with ``config.workers`` actors, on the cluster at ``config.address``
+    or a local Ray; returns the local engine's report plus peak memory per worker."""
+    refuse_stdio(jobs)
     require_ray()
     import ray
 
-    connect(address)
+    connect(config.address)
     ray.data.DataContext.get_current().enable_progress_bars = False
-    actors, threads, cpus_each, gpus_each = pool_shape(workers, config.threads, config.device)
-    config = WorkerConfig(**{**config.__dict__, "threads": threads})
+    actors, threads, cpus_each, gpus_each = pool_shape(config.workers, config.threads, config.device)
+    config = dataclasses.replace(config, threads=threads)
     if looks_like_local_file(config.model):  # workers may run in another folder
-        config = WorkerConfig(**{**config.__dict__, "model": str(Path(config.model).resolve())})
+        config = dataclasses.replace(config, model=str(Path(config.model).resolve()))
     rows = [{"index": index, "source": _absolute(job.source), "target": _absolute(job.target), "relative": job.relative}
             for index, job in enumerate(jobs)]
     dataset = ray.data.from_items(rows, override_num_blocks=max(1, min(len(rows), actors * 4)))
@@ -277,8 +193,6 @@ def run_ray(
 
 
 def looks_like_local_file(model: str) -> bool:
-    from alphacut.models import looks_like_path
-
     return looks_like_path(model) and not storage.is_uri(model) and Path(model).is_file()
 
 

@@ -23,7 +23,8 @@ The gate: each form runs on every gate image (with ground truth); its mean IoU a
 ground truth must stay within ``max_d_iou`` (0.005) and ``max_d_mae`` (0.002) of the fp32 graph's
 on the same images. Timing is the warm forward pass, every form on the same prepared tensor in
 turn per image (noise is shared), median reported. Results go to the model's manifest, where
-``--runtime auto`` finds them (:mod:`alphacut.models.forms`).
+``--runtime auto`` finds them (:mod:`alphacut.models.forms`, which holds the records so that
+loading a model never needs this workflow).
 
 [1] NNCF post-training quantisation: https://github.com/openvinotoolkit/nncf (``nncf.quantize``).
 """
@@ -38,9 +39,11 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 import numpy as np
+from PIL import Image
 
-from alphacut.batch import IMAGE_EXTENSIONS
 from alphacut.errors import InputError, ModelError
+from alphacut.io.decode import decode_image
+from alphacut.io.files import list_images
 from alphacut.models.forms import FormRecord, base_fingerprint, cpu_isa, record_forms, recorded_forms
 from alphacut.models.runtimes import OnnxRuntimeEngine, OpenVinoEngine, Runtime, cpu_has_native_bf16, openvino_available
 from alphacut.models.session import SalientSession
@@ -97,7 +100,12 @@ def image_files(folder: Path) -> list[Path]:
     root = folder / "images" if (folder / "images").is_dir() else folder
     if not root.is_dir():
         raise InputError(f"{folder}: no such folder")
-    return sorted(p for p in root.rglob("*") if p.suffix.lower() in IMAGE_EXTENSIONS and not p.name.startswith("."))
+    return list_images(root)
+
+
+def read_rgb(path: Path) -> Image.Image:
+    """The image at ``path`` as PIL RGB, decoded as everywhere else (orientation, pixel limit)."""
+    return decode_image(path).frames[0].image.convert("RGB")
 
 
 def _digest(path: Path) -> str:
@@ -216,15 +224,13 @@ def measure(
     on_image: Callable[[int, int], None] = lambda done, total: None,
 ) -> dict[str, Scores]:
     """Each form on each (image, gt) in turn: IoU and MAE of its alpha, and its forward time."""
-    from PIL import Image
-
     from alphacut.judge.dataset import load_gt
     from alphacut.judge.metrics import iou, mae
 
     prepare = SalientSession(spec, None, None)  # type: ignore[arg-type]
     scores = {name: Scores([], [], []) for name in engines}
     for index, (image_path, gt_path) in enumerate(samples):
-        image = Image.open(image_path).convert("RGB")
+        image = read_rgb(image_path)
         gt = load_gt(gt_path)
         batch = prepare.preprocess(image)
         for name, engine in engines.items():
@@ -282,9 +288,7 @@ def optimize(
     elif openvino:
         calibration = calibration_files(calibration_dirs, calibration_count, [s[0] for s in samples])
         prepare = SalientSession(spec, None, None)  # type: ignore[arg-type]
-        from PIL import Image
-
-        batches = [prepare.preprocess(Image.open(p).convert("RGB")) for p in calibration]
+        batches = [prepare.preprocess(read_rgb(p)) for p in calibration]
         int8_layers = int8_float_layers(base, INT8_FLOAT_DEPTHS)
         for depth, keep in int8_layers.items():
             quantize_int8(base, folder / int8_file(depth), batches, keep, report)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from alphacut.models.architectures.rsu import rsu_block, upsample_like
+from alphacut.adapt.networks.rsu import rsu_block, upsample_like
 
 # (RSU depth, 0 = RSU-4F; in, mid, out channels)
 Stage = tuple[int, int, int, int]
