@@ -107,6 +107,27 @@ def run(cache: Path, data: list[Path], candidates: list[Candidate], limit: int |
     return sets, rows
 
 
+def leave_one_out(rows, set_name: str, labels: list[str], metric: str) -> str:
+    """Each image is scored by the candidate that is best on all the other images (the choice never
+    sees the image it is judged on); returns the LOO mean and how often each candidate was chosen."""
+    from alphacut.judge.paired import LOWER_IS_BETTER
+
+    by_label = {label: {r.name: r.metrics[metric] for r in rows if r.set == set_name and r.pipeline == label}
+                for label in labels}
+    names = sorted(by_label[labels[0]])
+    lower = metric in LOWER_IS_BETTER
+    chosen_scores, chosen = [], []
+    for held in names:
+        def rest_mean(label: str) -> float:
+            return float(np.mean([v for n, v in by_label[label].items() if n != held]))
+        best = (min if lower else max)(labels, key=rest_mean)
+        chosen.append(best)
+        chosen_scores.append(by_label[best][held])
+    counts = {label: chosen.count(label) for label in labels if label in chosen}
+    return (f"leave-one-out {set_name} {metric}: {np.mean(chosen_scores):.4f} over {len(names)} images "
+            f"(chosen: {counts})")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--cache", type=Path, required=True)
@@ -117,6 +138,8 @@ def main() -> None:
     parser.add_argument("--soft-metrics", default="sad,grad,mse,conn")
     parser.add_argument("--limit", type=int)
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--loo", metavar="METRIC", help="leave-one-out over images: per held-out image, the candidate "
+                        "(reference included) with the best mean METRIC on the other images is scored on it")
     args = parser.parse_args()
 
     from alphacut.judge.paired import compare_rows
@@ -142,6 +165,9 @@ def main() -> None:
                 cells = [f"{means[c.label][m]:.4f} ({d.mean:+.4f} [{d.low:+.4f}, {d.high:+.4f}] {d.verdict})"
                          for m, d in ((m, diffs[m]) for m in metric_names)]
             print(f"| {c.label} | " + " | ".join(cells) + " |")
+    if args.loo:
+        for eval_set in sets:
+            print(leave_one_out(rows, eval_set.name, [c.label for c in candidates], args.loo))
     if args.json:
         args.json.write_text(json.dumps({"means": None, "paired": report}, indent=1))
 

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from alphacut.refine.calibration import calibrate
 from alphacut.refine.presets import PRESETS
 from alphacut.refine.refiner import Refined, refine
 
@@ -46,10 +47,10 @@ def test_product_preset_runs_every_soft_stage_and_times_it(scene):
     model = FakeModel(alpha)
     refined = refine(image, model, PRESETS["product"])
     assert isinstance(refined, Refined) and refined.settings is PRESETS["product"]
-    assert model.calls == [image.size]
+    assert model.calls == [image.size, image.size]  # the image and its mirror, as the model resizes them
     assert list(refined.timings) == ["predict", "gaps", "matting", "decontaminate"]
     assert all(seconds >= 0 for seconds in refined.timings.values())
-    assert np.array_equal(refined.probability, alpha)
+    assert np.allclose(refined.probability, (alpha + alpha[:, ::-1]) / 2)
     assert refined.alpha.dtype == np.float32 and refined.alpha.shape == alpha.shape
     soft = (refined.alpha > 0) & (refined.alpha < 1)
     assert soft.sum() > 50  # alpha stays soft on the rim
@@ -63,7 +64,8 @@ def test_threshold_gives_binary_alpha_and_no_decontamination(scene):
     settings = PRESETS["photo"].with_options(threshold=0.5)
     refined = refine(image, FakeModel(alpha), settings)
     assert set(np.unique(refined.alpha)) == {0.0, 1.0}
-    assert np.array_equal(refined.alpha, (alpha >= 0.5).astype(np.float32))
+    calibrated = calibrate(refined.probability, settings.logit_gain, settings.logit_bias)
+    assert np.array_equal(refined.alpha, (calibrated >= 0.5).astype(np.float32))
     assert "decontaminate" not in refined.timings and "matting" not in refined.timings
     assert np.array_equal(refined.rgb, np.asarray(image))
 
@@ -166,3 +168,24 @@ def test_portrait_preset_runs_colour_consensus_before_matting(scene):
     assert list(refined.timings) == ["predict", "consensus", "matting", "decontaminate"]
     truth = alpha >= 0.5
     assert np.abs(refined.alpha - truth).mean() < np.abs(alpha - truth).mean() + 0.01
+
+
+def test_tta_two_with_the_models_resize_passes_the_image_and_its_mirror_as_they_are(scene):
+    image, alpha = scene
+    skewed = np.tile(np.linspace(0, 1, alpha.shape[1], dtype=np.float32), (alpha.shape[0], 1))
+    model = FakeModel(skewed)
+    refined = refine(image, model, PRESETS["raw"].with_options(tta=2, tta_resize="model"), model_side=96)
+    assert model.calls == [image.size, image.size]  # no pre-resize: the session resizes as for one forward
+    assert np.allclose(refined.probability, 0.5, atol=1e-6)
+
+
+def test_calibration_runs_on_the_models_output_before_the_other_stages(scene):
+    image, alpha = scene
+    soft = np.clip(alpha * 0.6 + 0.2, 0, 1).astype(np.float32)  # greys where the truth is 0 or 1
+    plain = refine(image, FakeModel(soft), PRESETS["raw"])
+    sharp = refine(image, FakeModel(soft), PRESETS["raw"].with_options(logit_gain=4.0))
+    truth = (alpha >= 0.5).astype(np.float32)
+    assert np.array_equal(sharp.probability, plain.probability)  # the model's output is kept as it was
+    assert np.abs(sharp.alpha - truth).mean() < np.abs(plain.alpha - truth).mean() / 2
+    grown = refine(image, FakeModel(soft), PRESETS["raw"].with_options(logit_bias=3.0))
+    assert (grown.alpha >= 0.5).sum() > (plain.alpha >= 0.5).sum()

@@ -1,5 +1,5 @@
-"""Runs the refinement stages in order on one image: predict -> gaps -> consensus -> trimap + matting ->
-main subject -> threshold -> decontaminate."""
+"""Runs the refinement stages in order on one image: predict (test-time averaging) -> calibration ->
+flat background -> gaps -> consensus -> trimap + matting -> main subject -> threshold -> decontaminate."""
 from __future__ import annotations
 
 import time
@@ -9,6 +9,7 @@ from typing import Callable
 import numpy as np
 from PIL import Image
 
+from alphacut.refine.calibration import calibrate
 from alphacut.refine.border_fill import border_fill_mask, border_is_flat, flat_tolerance
 from alphacut.refine.consensus import colour_consensus
 from alphacut.refine.foreground import decontaminate
@@ -50,17 +51,23 @@ def predict_pixel_art(predict: Predict, rgb: np.ndarray, target: int) -> np.ndar
     return probability.astype(np.float32)
 
 
-def predict_averaged(predict: Predict, image: Image.Image, variants: int, model_side: int) -> np.ndarray:
+def predict_averaged(predict: Predict, image: Image.Image, variants: int, model_side: int,
+                     resize: str = "lanczos") -> np.ndarray:
     """Mean of the model's outputs over ``variants`` inputs: 1 is the image as the model resizes it
-    (bilinear); 2 is the image and its mirror pre-resized to the model's side with Lanczos, which
-    keeps strands sharper when a photo is upscaled (BENCHMARKS.md §3); 4 adds the model's own pair."""
+    (bilinear); 2 is the image and its mirror, pre-resized to the model's side with Lanczos (which
+    keeps strands sharper when a photo is upscaled, BENCHMARKS.md §3) or, with ``resize="model"``,
+    as the model resizes them; 4 is both pairs."""
     if variants not in (1, 2, 4):
         raise ValueError(f"tta must be 1, 2 or 4, not {variants}")
+    if resize not in ("lanczos", "model"):
+        raise ValueError(f"resize must be lanczos or model, not {resize!r}")
     if variants == 1:
         return predict(image)
     outputs = []
-    if variants == 4:
+    if variants == 4 or resize == "model":
         outputs += [predict(image), predict(image.transpose(Image.Transpose.FLIP_LEFT_RIGHT))[:, ::-1]]
+    if variants == 2 and resize == "model":
+        return np.mean(outputs, axis=0).astype(np.float32)
     square = image.resize((model_side, model_side), Image.Resampling.LANCZOS)
     for flip in (False, True):
         source = square.transpose(Image.Transpose.FLIP_LEFT_RIGHT) if flip else square
@@ -97,9 +104,9 @@ def refine(
     if chosen.pixel_art:
         probability = predict_pixel_art(predict, rgb, model_side)
     else:
-        probability = predict_averaged(predict, image, int(chosen.tta), model_side)
+        probability = predict_averaged(predict, image, int(chosen.tta), model_side, chosen.tta_resize)
     lap("predict")
-    alpha = probability.astype(np.float32)
+    alpha = calibrate(probability, chosen.logit_gain, chosen.logit_bias)
     if chosen.flat_background and border_is_flat(rgb):
         tolerance = chosen.flat_tolerance or flat_tolerance(rgb)
         filled = border_fill_mask(rgb, tolerance, enclosed_tolerance=min(4.0, tolerance))
