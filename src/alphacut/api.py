@@ -72,7 +72,7 @@ def remove(
         ``contact`` shadow; colours matched to the new background (0-1); a square canvas of that size.
     preset, threshold, keep_soft, main_subject, decontaminate, matting, tta, tuning
         Refinement: ``auto`` (default: ``pixel-art`` for sprites, ``graphic`` on flat synthetic
-        backgrounds, else ``photo``), ``photo``, ``portrait``, ``product``, ``graphic``,
+        backgrounds, else ``photo``), ``photo``, ``fast``, ``portrait``, ``product``, ``graphic``,
         ``pixel-art`` or ``raw`` (the model's mask only); binarise at ``threshold`` or force soft
         alpha with ``keep_soft``; keep only the dominant subject; edge colour decontamination; the
         edge solver (``guided``, ``cf``, ``none``); model averaging over 1, 2 or 4 inputs; any other

@@ -28,7 +28,7 @@ def remove(
     shadow: Optional[str] = typer.Option(None, "--shadow", help="Add a drop or contact shadow under the subject."),
     harmonize: Optional[float] = typer.Option(None, "--harmonize", min=0.0, max=1.0, help="Match the subject's colours to the new background (0-1)."),
     ecommerce: Optional[int] = typer.Option(None, "--ecommerce", min=16, metavar="SIZE", help="Square SIZE px canvas, subject centred with a margin, white unless --bg."),
-    preset: str = typer.Option("auto", "-p", "--preset", help="auto, photo, portrait, product, graphic, pixel-art or raw."),
+    preset: str = typer.Option("auto", "-p", "--preset", help="auto, photo, fast, portrait, product, graphic, pixel-art or raw."),
     threshold: Optional[float] = typer.Option(None, "--threshold", min=0.0, max=1.0, help="Binary alpha: opaque where alpha >= T."),
     keep_soft: bool = typer.Option(False, "--keep-soft", help="Soft alpha even where the preset binarises."),
     main_subject: bool = typer.Option(False, "--main-subject", help="Keep the dominant subject, drop bystanders."),
