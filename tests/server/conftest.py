@@ -1,9 +1,7 @@
 """Server fixtures: apps on the tiny model, a gate that holds workers, and a live uvicorn server."""
 from __future__ import annotations
 
-import socket
 import threading
-import time
 import warnings
 from pathlib import Path
 from typing import Callable, Iterator
@@ -12,11 +10,11 @@ import pytest
 
 pytest.importorskip("fastapi", reason="the serve extra is not installed (pip install -e '.[serve]')")
 
-import uvicorn  # noqa: E402
-
 from alphacut.models.session import SalientSession  # noqa: E402
 from alphacut.server.app import create_app, load_sessions  # noqa: E402
 from alphacut.server.settings import ServerSettings  # noqa: E402
+
+from .live import LiveServer  # noqa: E402
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")  # starlette's notice about httpx versions
@@ -72,38 +70,6 @@ def client(make_client) -> TestClient:
 def gated(tiny_model: Path) -> GatedSession:
     tiny = load_sessions(ServerSettings(models=(str(tiny_model),)))["tiny"]
     return GatedSession(tiny)
-
-
-class LiveServer:
-    """uvicorn on a free loopback port in a background thread."""
-
-    def __init__(self, app):
-        self.config = uvicorn.Config(app, host="127.0.0.1", port=_free_port(), log_level="warning", lifespan="on")
-        self.server = uvicorn.Server(self.config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.config.port}"
-
-    def __enter__(self) -> "LiveServer":
-        self.thread.start()
-        deadline = time.monotonic() + 20
-        while not self.server.started:
-            if time.monotonic() > deadline or not self.thread.is_alive():
-                raise RuntimeError("uvicorn did not start")
-            time.sleep(0.02)
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture()

@@ -21,16 +21,16 @@ import socket
 import subprocess
 import sys
 import threading
-import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Iterator
 
 import httpx
 import numpy as np
 import pytest
-import uvicorn
 from PIL import Image
+
+from .live import LiveServer
+from .image_host import ImageHost
 
 trustme = pytest.importorskip("trustme", reason="the test extra is not installed (pip install -e '.[test]')")
 
@@ -56,39 +56,6 @@ def opened(data: bytes) -> Image.Image:
     image = Image.open(io.BytesIO(data))
     image.load()
     return image
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Server:
-    """uvicorn on a free loopback port (optionally TLS) in a background thread."""
-
-    def __init__(self, app, **ssl):
-        self.port = free_port()
-        self.tls = bool(ssl)
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", **ssl))
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def __enter__(self) -> "Server":
-        self.thread.start()
-        deadline = time.monotonic() + 20
-        while not self.server.started:
-            if time.monotonic() > deadline or not self.thread.is_alive():
-                raise RuntimeError("uvicorn did not start")
-            time.sleep(0.02)
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
 
 
 class ConnectRelay:
@@ -161,33 +128,6 @@ def _pipe(source: socket.socket, sink: socket.socket) -> None:
             pass
 
 
-class ImageHost:
-    """A loopback web server holding the test image."""
-
-    def __init__(self):
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):  # noqa: N802
-                self.send_response(200)
-                self.send_header("content-type", "image/png")
-                self.send_header("content-length", str(len(PNG)))
-                self.end_headers()
-                self.wfile.write(PNG)
-
-            def log_message(self, *args):
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/input.png"
-
-    def __enter__(self) -> "ImageHost":
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-
 @pytest.fixture()
 def no_proxy_for_loopback(monkeypatch):
     """The Python clients use requests, which reads proxy settings from the environment."""
@@ -211,7 +151,7 @@ def node_client(make_app, tmp_path) -> Iterator:
     cert.cert_chain_pems[0].write_to_path(str(cert_file))
     ca.cert_pem.write_to_path(str(ca_file))
     app = make_app(api_keys=frozenset({API_KEY}), allow_url_fetch=True, url_allow_private=True)
-    with Server(app, ssl_keyfile=str(key_file), ssl_certfile=str(cert_file)) as server, ConnectRelay(server.port) as relay:
+    with LiveServer(app, ssl_keyfile=str(key_file), ssl_certfile=str(cert_file)) as server, ConnectRelay(server.port) as relay:
         env = {key: value for key, value in os.environ.items() if "proxy" not in key.lower()}
         env.update(HTTPS_PROXY=f"http://127.0.0.1:{relay.port}", NODE_EXTRA_CA_CERTS=str(ca_file),
                    NODE_PATH=str(NODE_MODULES))
@@ -257,7 +197,7 @@ def test_npm_client_alpha_channel_and_defaults(node_client):
 
 
 def test_npm_client_image_url(node_client):
-    with ImageHost() as host:
+    with ImageHost(PNG) as host:
         answer = node_client("removeBackgroundFromImageUrl", {"url": host.url, "apiKey": API_KEY, "size": "full"})
     assert answer["ok"], answer
     image = opened(base64.b64decode(answer["result"]["base64img"]))
@@ -282,7 +222,7 @@ def removebg_client(make_app, monkeypatch, tmp_path, no_proxy_for_loopback):
     import removebg.removebg as module
 
     app = make_app(api_keys=frozenset({API_KEY}), allow_url_fetch=True, url_allow_private=True)
-    with Server(app) as server:
+    with LiveServer(app) as server:
         monkeypatch.setattr(module, "API_ENDPOINT", f"{server.url}/v1.0/removebg")
         yield module.RemoveBg(API_KEY, str(tmp_path / "removebg-errors.log"))
 
@@ -297,7 +237,7 @@ def test_pypi_removebg_file_base64_and_url(removebg_client, tmp_path):
                                                       bg_color="red")  # form-urlencoded
     on_red = opened((tmp_path / "b64.png").read_bytes())
     assert on_red.format == "JPEG" and np.abs(np.subtract(on_red.getpixel((2, 2)), (255, 0, 0))).max() <= 4  # auto: opaque -> JPG
-    with ImageHost() as host:
+    with ImageHost(PNG) as host:
         removebg_client.remove_background_from_img_url(host.url, new_file_name=str(tmp_path / "url.png"))
     assert opened((tmp_path / "url.png").read_bytes()).mode == "RGBA"
 
@@ -319,7 +259,7 @@ def test_pypi_removebg_bad_value_is_a_400(removebg_client, tmp_path):
 def remove_bg_api(monkeypatch, no_proxy_for_loopback):
     import remove_bg_api as module
 
-    def point(server: Server):
+    def point(server: LiveServer):
         monkeypatch.setattr(module, "API_URL", f"{server.url}/v1.0")
         return module
 
@@ -327,7 +267,7 @@ def remove_bg_api(monkeypatch, no_proxy_for_loopback):
 
 
 def test_remove_bg_api_account_bytes_and_status_codes(make_app, remove_bg_api):
-    with Server(make_app(api_keys=frozenset({API_KEY}))) as server:
+    with LiveServer(make_app(api_keys=frozenset({API_KEY}))) as server:
         module = remove_bg_api(server)
         client = module.RemoveBg(API_KEY)  # reads GET /v1.0/account at once
         balance = client.account.balance()
@@ -342,7 +282,7 @@ def test_remove_bg_api_account_bytes_and_status_codes(make_app, remove_bg_api):
 
 
 def test_remove_bg_api_sees_429_when_the_queue_is_full(make_app, gated, remove_bg_api):
-    with Server(make_app(api_keys=frozenset({API_KEY}), concurrency=1, queue_size=0, sessions={"tiny": gated})) as server:
+    with LiveServer(make_app(api_keys=frozenset({API_KEY}), concurrency=1, queue_size=0, sessions={"tiny": gated})) as server:
         module = remove_bg_api(server)
         client = module.RemoveBg(API_KEY)
         first = threading.Thread(target=lambda: httpx.post(f"{server.url}/v1.0/removebg", headers={"X-Api-Key": API_KEY},

@@ -5,8 +5,6 @@ from __future__ import annotations
 import io
 import shutil
 import subprocess
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
@@ -15,6 +13,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
+
+from .image_host import ImageHost
 
 SUBJECT = (16, 12, 48, 36)
 
@@ -52,37 +52,6 @@ def detail_of(response: httpx.Response, name: str) -> dict:
     return error
 
 
-class ImageHost:
-    """A loopback web server holding one image, counting requests."""
-
-    def __init__(self):
-        self.hits: list[str] = []
-        host = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):  # noqa: N802
-                host.hits.append(self.path)
-                self.send_response(200)
-                self.send_header("content-type", "image/png")
-                self.send_header("content-length", str(len(PNG)))
-                self.end_headers()
-                self.wfile.write(PNG)
-
-            def log_message(self, *args):
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/input.png"
-
-    def __enter__(self) -> "ImageHost":
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-
 def curl(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     assert shutil.which("curl"), "curl is needed to run rembg's README lines"
     return subprocess.run(["curl", *args], cwd=cwd, capture_output=True, timeout=60)
@@ -100,7 +69,7 @@ def test_readme_curl_upload_line_against_a_live_server(live_server, tmp_path):
 def test_readme_curl_url_line_against_a_live_server(live_server, tmp_path):
     """rembg's README: ``curl -s "http://localhost:7000/api/remove?url=http://input.png" -o output.png``; the
     URL is on loopback, so only the test-only private-address setting lets the server fetch it."""
-    with ImageHost() as host, live_server(allow_url_fetch=True, url_allow_private=True) as server:
+    with ImageHost(PNG) as host, live_server(allow_url_fetch=True, url_allow_private=True) as server:
         done = curl("-s", f"{server.url}/api/remove?url={host.url}", "-o", "output.png", cwd=tmp_path)
         assert host.hits == ["/input.png"]
     assert done.returncode == 0
@@ -108,7 +77,7 @@ def test_readme_curl_url_line_against_a_live_server(live_server, tmp_path):
 
 
 def test_url_is_refused_unless_fetching_is_allowed(client, make_client):
-    with ImageHost() as host:
+    with ImageHost(PNG) as host:
         refused = client.get("/api/remove", params={"url": host.url})
         public_only = make_client(allow_url_fetch=True).get("/api/remove", params={"url": host.url})
         assert host.hits == []
