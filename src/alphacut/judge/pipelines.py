@@ -62,10 +62,11 @@ class PredictionCache:
         return load_model(model, device=self.device, runtime=self.runtime)
 
     def predictor(self, model: str) -> tuple[Callable[[Image.Image], np.ndarray], Callable[[], float]]:
-        """A predict function for ``model`` and a function returning the seconds its last call cost
-        (the original forward's time when the answer came from the cache)."""
+        """A predict function for ``model`` and a function returning the seconds its calls cost
+        since this predictor was made (each call counts its original forward's time, also when the
+        answer came from the cache, so a pipeline that needs two forwards reports both)."""
         session = self.session(model)
-        last = [0.0]
+        spent = [0.0]
 
         def predict(image: Image.Image) -> np.ndarray:
             key = (model, image.size, hashlib.md5(image.tobytes()).hexdigest())
@@ -73,10 +74,10 @@ class PredictionCache:
                 start = time.perf_counter()
                 self._entries[key] = (session.predict(image), time.perf_counter() - start)
             probability, seconds = self._entries[key]
-            last[0] = seconds
+            spent[0] += seconds
             return probability
 
-        return predict, lambda: last[0]
+        return predict, lambda: spent[0]
 
 
 @dataclass
@@ -108,7 +109,7 @@ class Pipeline:
         remover = Remover(cache.session(model), self.remove_options())
         matte = remover.matte(image, predict=predict)
         timings = dict(matte.timings)
-        timings["predict"] = forward_seconds()  # the uncached forward's time, even on a cache hit
+        timings["predict"] = forward_seconds()  # every forward's uncached time, even on cache hits
         return Outcome(matte.alpha.astype(np.float32) / 255.0, timings)
 
     def remove_options(self) -> RemoveOptions:
