@@ -1,34 +1,19 @@
 """``alphacut serve`` as a process: it binds loopback, serves the model it was given, and stops."""
 from __future__ import annotations
 
-import os
-import re
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
+
+from .serve_process import serve_process
 
 httpx = pytest.importorskip("httpx")
 pytest.importorskip("uvicorn", reason="the serve extra is not installed")
 
 
 def test_serve_on_a_free_loopback_port(tiny_model, tmp_path):
-    command = [sys.executable, "-c", "from alphacut.cli.app import main; main()", "serve", "--port", "0",
-               "--model", str(tiny_model), "--review-db", str(tmp_path / "votes.sqlite3"), "--concurrency", "1"]
-    process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, env={**os.environ, "NO_COLOR": "1"})
-    try:
-        deadline = time.monotonic() + 60
-        line = ""
-        while time.monotonic() < deadline:
-            line = process.stderr.readline()
-            if "listening on" in line or not line:
-                break
-        match = re.search(r"http://127\.0\.0\.1:(\d+)/", line)
-        assert match, line
-        base = f"http://127.0.0.1:{match.group(1)}"
+    with serve_process("--model", str(tiny_model), "--review-db", str(tmp_path / "votes.sqlite3"),
+                       "--concurrency", "1") as base:
         health = httpx.get(f"{base}/healthz", timeout=10).json()
         assert health["models"] == ["tiny"] and health["queue"]["concurrency"] == 1
         picture = (Path(tiny_model).parent / "p.png")
@@ -37,9 +22,6 @@ def test_serve_on_a_free_loopback_port(tiny_model, tmp_path):
         Image.new("RGB", (20, 10), (255, 255, 255)).save(picture)
         response = httpx.post(f"{base}/v1/mask", content=picture.read_bytes(), timeout=30)
         assert response.status_code == 200 and response.headers["content-type"] == "image/png"
-    finally:
-        process.send_signal(signal.SIGINT)
-        assert process.wait(timeout=20) == 0
 
 
 def test_serve_without_the_model_fails_in_one_line(alphacut_cli, tmp_path):

@@ -1,14 +1,9 @@
 """``alphacut serve --allow-url-fetch --allow-url-host``: the flags reach the drop-ins' URL fetching."""
 from __future__ import annotations
 
-import os
-import re
-import signal
-import subprocess
-import sys
-import time
-
 import pytest
+
+from .serve_process import serve_process
 
 httpx = pytest.importorskip("httpx")
 pytest.importorskip("uvicorn", reason="the serve extra is not installed")
@@ -21,25 +16,10 @@ def test_allow_url_host_needs_allow_url_fetch(alphacut_cli, tiny_model):
 
 
 def test_url_fetch_flags_reach_the_server(tiny_model, tmp_path):
-    command = [sys.executable, "-c", "from alphacut.cli.app import main; main()", "serve", "--port", "0",
-               "--model", str(tiny_model), "--review-db", str(tmp_path / "votes.sqlite3"),
-               "--allow-url-fetch", "--allow-url-host", "images.example.com"]
-    process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, env={**os.environ, "NO_COLOR": "1"})
-    try:
-        deadline = time.monotonic() + 60
-        line = ""
-        while time.monotonic() < deadline:
-            line = process.stderr.readline()
-            if "listening on" in line or not line:
-                break
-        match = re.search(r"http://127\.0\.0\.1:(\d+)/", line)
-        assert match, line
-        base = f"http://127.0.0.1:{match.group(1)}"
+    with serve_process("--model", str(tiny_model), "--review-db", str(tmp_path / "votes.sqlite3"),
+                       "--allow-url-fetch", "--allow-url-host", "images.example.com") as base:
         # fetching is on (not url_fetch_disabled), and a host off the allow-list is refused before any lookup
         answer = httpx.post(f"{base}/v1.0/removebg", json={"image_url": "http://127.0.0.1:9/x.png"}, timeout=30)
         assert answer.status_code == 400
         error = answer.json()["errors"][0]
         assert error["code"] == "url_refused" and "allow-list" in error["title"]
-    finally:
-        process.send_signal(signal.SIGINT)
-        assert process.wait(timeout=20) == 0

@@ -14,7 +14,6 @@ How each one is pointed at the local server (none of them has a base-URL option)
 from __future__ import annotations
 
 import base64
-import io
 import json
 import os
 import socket
@@ -27,9 +26,9 @@ from typing import Iterator
 import httpx
 import numpy as np
 import pytest
-from PIL import Image
 
 from .live import LiveServer
+from .compat_images import PNG, opened
 from .image_host import ImageHost
 
 trustme = pytest.importorskip("trustme", reason="the test extra is not installed (pip install -e '.[test]')")
@@ -38,26 +37,6 @@ CLIENTS = Path(__file__).parent / "clients"
 NODE_MODULES = Path(sys.prefix) / "clients" / "node_modules"  # installed by scripts/bootstrap.sh
 REMOVE_BG_HOST = "api.remove.bg"
 API_KEY = "test-key"
-SUBJECT = (16, 12, 48, 36)
-
-
-def white_square() -> bytes:
-    image = Image.new("RGB", (64, 48), (0, 0, 0))
-    image.paste((255, 255, 255), SUBJECT)
-    buffer = io.BytesIO()
-    image.save(buffer, "PNG")
-    return buffer.getvalue()
-
-
-PNG = white_square()
-
-
-def opened(data: bytes) -> Image.Image:
-    image = Image.open(io.BytesIO(data))
-    image.load()
-    return image
-
-
 class ConnectRelay:
     """An HTTP CONNECT proxy on loopback that tunnels ``api.remove.bg:443`` to one local port and
     refuses every other destination (so nothing leaves the machine)."""

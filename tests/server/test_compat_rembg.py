@@ -2,7 +2,6 @@
 parameters, its ``image/png`` answer and its FastAPI-style 422 errors; native limits and keys apply."""
 from __future__ import annotations
 
-import io
 import shutil
 import subprocess
 from pathlib import Path
@@ -14,27 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
+from .compat_images import PNG, opened
 from .image_host import ImageHost
-
-SUBJECT = (16, 12, 48, 36)
-
-
-def white_square() -> bytes:
-    image = Image.new("RGB", (64, 48), (0, 0, 0))
-    image.paste((255, 255, 255), SUBJECT)
-    buffer = io.BytesIO()
-    image.save(buffer, "PNG")
-    return buffer.getvalue()
-
-
-PNG = white_square()
-
-
-def opened(data: bytes) -> Image.Image:
-    image = Image.open(io.BytesIO(data))
-    image.load()
-    return image
-
 
 def assert_cut_out(image: Image.Image) -> None:
     assert image.mode == "RGBA" and image.size == (64, 48)

@@ -6,8 +6,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import io
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 import numpy as np
@@ -16,27 +14,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-SUBJECT = (16, 12, 48, 36)
+from .compat_images import PNG, SUBJECT, opened
+from .image_host import ImageHost
+
 HEADERS = ("x-type", "x-width", "x-height", "x-foreground-top", "x-foreground-left", "x-foreground-width",
            "x-foreground-height", "x-credits-charged")
 
 
-def white_square(size=(64, 48)) -> bytes:
-    image = Image.new("RGB", size, (0, 0, 0))
-    image.paste((255, 255, 255), SUBJECT)
-    buffer = io.BytesIO()
-    image.save(buffer, "PNG")
-    return buffer.getvalue()
-
-
-PNG = white_square()
 B64 = base64.b64encode(PNG).decode()
-
-
-def opened(data: bytes) -> Image.Image:
-    image = Image.open(io.BytesIO(data))
-    image.load()
-    return image
 
 
 def errors_of(response: httpx.Response, status: int) -> list[dict]:
@@ -134,50 +119,22 @@ def test_bad_input_is_400_in_remove_bg_shape(client, request_kwargs, code):
 
 
 def test_image_url_is_refused_by_default_and_nothing_is_fetched(client):
-    hits = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802
-            hits.append(self.path)
-            self.send_response(200)
-            self.end_headers()
-            self.wfile.write(PNG)
-
-        def log_message(self, *args):
-            pass
-
-    with ThreadingHTTPServer(("127.0.0.1", 0), Handler) as bait:
-        threading.Thread(target=bait.serve_forever, daemon=True).start()
-        url = f"http://127.0.0.1:{bait.server_address[1]}/image.png"
-        answers = [client.post("/v1.0/removebg", json={"image_url": url}),
-                   client.post("/v1.0/removebg", data={"image_url": url}),
-                   client.post("/v1.0/removebg", json={"image_file_b64": B64, "bg_image_url": url})]
-        bait.shutdown()
+    with ImageHost(PNG) as bait:
+        answers = [client.post("/v1.0/removebg", json={"image_url": bait.url}),
+                   client.post("/v1.0/removebg", data={"image_url": bait.url}),
+                   client.post("/v1.0/removebg", json={"image_file_b64": B64, "bg_image_url": bait.url})]
     for answer in answers:
         error = errors_of(answer, 400)[0]
         assert error["code"] == "url_fetch_disabled" and "--allow-url-fetch" in error["title"]
-    assert hits == []
+    assert bait.hits == []
 
 
 def test_allowed_url_fetch_reads_the_image_but_never_a_private_address(make_client):
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802
-            self.send_response(200)
-            self.send_header("content-length", str(len(PNG)))
-            self.end_headers()
-            self.wfile.write(PNG)
-
-        def log_message(self, *args):
-            pass
-
-    with ThreadingHTTPServer(("127.0.0.1", 0), Handler) as images:
-        threading.Thread(target=images.serve_forever, daemon=True).start()
-        url = f"http://127.0.0.1:{images.server_address[1]}/image.png"
+    with ImageHost(PNG) as images:
         public_only = make_client(allow_url_fetch=True)
-        refused = public_only.post("/v1.0/removebg", json={"image_url": url})
+        refused = public_only.post("/v1.0/removebg", json={"image_url": images.url})
         loopback_allowed = make_client(allow_url_fetch=True, url_allow_private=True)  # the test-only setting
-        fetched = loopback_allowed.post("/v1.0/removebg", json={"image_url": url, "format": "png"})
-        images.shutdown()
+        fetched = loopback_allowed.post("/v1.0/removebg", json={"image_url": images.url, "format": "png"})
     assert code_of(refused, 400) == "url_refused"
     assert fetched.status_code == 200 and opened(fetched.content).mode == "RGBA"
 
