@@ -89,6 +89,9 @@ def remove(
             report = runner(jobs, on_finished=progress.advance)
         failures += report.failures
         skipped += report.skipped
+        if not quiet and report.unbatched_predictions:
+            print(f"{report.unbatched_predictions} batched model call(s) failed; their images ran one at a time "
+                  "(same results, slower)", file=sys.stderr)
         if not quiet and isinstance(report, RayReport) and report.worker_peak_rss_mib:
             peaks = ", ".join(f"{mib} MiB" for mib in sorted(report.worker_peak_rss_mib.values(), reverse=True))
             print(f"peak memory per worker: {peaks}", file=sys.stderr)

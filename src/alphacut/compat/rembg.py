@@ -27,6 +27,7 @@ from alphacut.io.encode import encode_frames
 from alphacut.models import DEFAULT_MODEL, all_models, is_installed, load_model, looks_like_path
 from alphacut.models.session import SalientSession
 from alphacut.pipeline import RemoveOptions, Remover
+from alphacut.refine.alpha import alpha_to_uint8
 
 #: The session ``new_session()`` opens without a name: alphacut's default model under rembg's name.
 DEFAULT_SESSION = rembg_name_of(DEFAULT_MODEL) or DEFAULT_MODEL
@@ -48,7 +49,7 @@ class RembgSession:
         if args or kwargs:
             raise TypeError(f"predict() takes only the image (got extra {', '.join(map(str, (*args, *kwargs)))})")
         probability = self.inner_session.predict(img.convert("RGB"))
-        return [Image.fromarray(np.clip(np.rint(probability * 255), 0, 255).astype(np.uint8), "L")]
+        return [Image.fromarray(alpha_to_uint8(probability), "L")]
 
     def __repr__(self) -> str:
         return f"RembgSession({self.model_name!r} -> {self.inner_session.spec.name})"
@@ -114,10 +115,8 @@ def remove(
     if args or kwargs:
         extra = [repr(a) for a in args] + sorted(kwargs)
         raise TypeError(f"remove() got unsupported argument(s) {', '.join(extra)} (alphacut's rembg drop-in)")
-    if isinstance(data, PILImage):
+    if isinstance(data, (PILImage, bytes)):
         source: Any = data
-    elif isinstance(data, bytes):
-        source = data
     elif isinstance(data, np.ndarray):
         source = Image.fromarray(data)
     else:

@@ -14,6 +14,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, Mapping
 
+from alphacut.compose.background import parse_color
 from alphacut.errors import OptionError
 
 #: rembg's session names of the models alphacut has; any other name is looked up as our own.
@@ -157,16 +158,17 @@ def _int(name: str, text: str | None, default: int) -> int:
 
 
 def _colour(name: str, text: str | None) -> tuple[int, int, int, int] | None:
-    """rembg's ``bgc``: ``r,g,b,a`` (``r,g,b`` is taken as opaque)."""
+    """rembg's ``bgc``: ``r,g,b,a`` (``r,g,b`` is taken as opaque); colour names and hex are
+    alphacut's, not rembg's, so they are refused here."""
     if text is None or text == "":
         return None
+    message = f"must be r,g,b,a with whole numbers 0-255, not {text!r}"
+    if "," not in text:
+        raise RembgParamError(name, message)
     try:
-        parts = tuple(int(part) for part in text.split(","))
-    except ValueError:
-        raise RembgParamError(name, f"must be r,g,b,a with whole numbers 0-255, not {text!r}") from None
-    if len(parts) not in (3, 4) or not all(0 <= part <= 255 for part in parts):
-        raise RembgParamError(name, f"must be r,g,b,a with whole numbers 0-255, not {text!r}")
-    return parts if len(parts) == 4 else (*parts, 255)  # type: ignore[return-value]
+        return parse_color(text)
+    except OptionError:
+        raise RembgParamError(name, message) from None
 
 
 def _is_int(value: Any) -> bool:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-from alphacut.compat.removebg_fields import FieldError, Length, RemoveBgFields, roi_box
+from alphacut.compat.removebg_fields import MAX_MARGIN_PX, FieldError, Length, RemoveBgFields, roi_box
 from alphacut.compose.background import on_color
 from alphacut.compose.crop import crop_box
 from alphacut.compose.layouts import Placement, apply
@@ -22,11 +22,10 @@ from alphacut.io.decode import decode_image
 from alphacut.io.encode import encode_frames
 from alphacut.models.session import SalientSession
 from alphacut.pipeline import RemoveOptions, Remover
+from alphacut.refine.alpha import alpha_to_uint8
 
 WHITE = (255, 255, 255, 255)
 MEDIA_TYPES = {"png": "image/png", "jpg": "image/jpeg", "zip": "application/zip"}
-#: remove.bg's ceiling on a crop margin, per side, whatever the percentage resolves to.
-MAX_MARGIN_PX = 500
 
 
 @dataclass(frozen=True)
@@ -118,7 +117,7 @@ def place(colours: Image.Image, alpha: np.ndarray, scale: float | None,
     rgb = np.asarray(colours.convert("RGB"))
     moved_rgb, moved_alpha = apply(placement, rgb, alpha, (width, height))
     return (Image.fromarray(np.clip(np.rint(moved_rgb), 0, 255).astype(np.uint8), "RGB"),
-            np.clip(np.rint(moved_alpha * 255), 0, 255).astype(np.uint8))
+            alpha_to_uint8(moved_alpha))
 
 
 def margin_box(alpha: np.ndarray, margins: tuple[Length, Length, Length, Length]) -> tuple[int, int, int, int]:
@@ -138,8 +137,8 @@ def encode(result: Image.Image, fmt: str, *, colours: Image.Image) -> tuple[byte
     """``result`` as remove.bg's ``format``: ``auto`` is PNG when anything is transparent, else
     JPG; ``jpg`` of a transparent result is flattened on white; ``zip`` holds ``color.jpg`` and
     ``alpha.png`` (for an alpha-only result, the colour image is the subject's ``colours``)."""
-    transparent = result.mode in ("RGBA", "LA") and np.asarray(result.getchannel("A")).min() < 255
     if fmt == "auto":
+        transparent = result.mode in ("RGBA", "LA") and np.asarray(result.getchannel("A")).min() < 255
         fmt = "png" if transparent else "jpg"
     if fmt == "png":
         return encode_frames([result], "png"), fmt

@@ -11,7 +11,8 @@ from __future__ import annotations
 from functools import partial
 from typing import Literal, Protocol
 
-from alphacut.engines.local import load_remover, run_local
+from alphacut.engines.local import run_local
+from alphacut.engines.steps import load_remover
 from alphacut.engines.plan import (
     STDIO, BatchReport, EngineConfig, Failure, Job, OnFinished, Plan, check_targets, plan_jobs,
 )

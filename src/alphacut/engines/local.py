@@ -20,10 +20,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from alphacut.engines.plan import BatchReport, EngineConfig, Failure, Job, OnFinished, describe_error
-from alphacut.engines.steps import header_pixels, read_source, skip_existing_target, write_result
+from alphacut.engines.steps import header_pixels, load_remover, read_source, skip_existing_target, write_result
 from alphacut.errors import AlphacutError
 from alphacut.io.decode import DecodedImage
-from alphacut.models import load_model
 from alphacut.pipeline import Remover
 
 log = logging.getLogger(__name__)
@@ -47,12 +46,6 @@ def run_local(
     batch_size = config.batch_size or remover.session.batch_size
     with ThreadPoolExecutor(max_workers=config.io_threads or max(2, batch_size), thread_name_prefix="alphacut-io") as pool:
         return _Pipeline(jobs, remover, config, batch_size, pool, on_finished).run()
-
-
-def load_remover(config: EngineConfig) -> Remover:
-    """The model of ``config`` loaded (as each Ray worker loads it), with ``config.options``."""
-    session = load_model(config.model, device=config.device, threads=config.threads, runtime=config.runtime)
-    return Remover(session, config.options)
 
 
 @dataclass(eq=False)

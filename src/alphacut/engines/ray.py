@@ -23,10 +23,9 @@ from pathlib import Path
 
 from alphacut.engines import storage
 from alphacut.engines.plan import STDIO, BatchReport, EngineConfig, Failure, Job, OnFinished, describe_error
-from alphacut.engines.steps import read_source, skip_existing_target, write_result
+from alphacut.engines.steps import load_remover, read_source, skip_existing_target, write_result
 from alphacut.errors import AlphacutError, DeviceError, InputError
-from alphacut.models import load_model, looks_like_path
-from alphacut.pipeline import Remover
+from alphacut.models import looks_like_path
 
 
 def ray_available() -> bool:
@@ -53,8 +52,7 @@ class RemoveWorker:
 
     def __init__(self, config: EngineConfig):
         self.config = config
-        session = load_model(config.model, device=config.device, threads=config.threads, runtime=config.runtime)
-        self.remover = Remover(session, config.options)
+        self.remover = load_remover(config)
 
     def __call__(self, batch: dict) -> dict:
         import numpy as np

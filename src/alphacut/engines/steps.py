@@ -11,6 +11,8 @@ from alphacut.engines import storage
 from alphacut.engines.plan import STDIO, EngineConfig, Job
 from alphacut.errors import OutputError
 from alphacut.io.decode import DecodedImage, decode_image, header_size
+from alphacut.models import load_model
+from alphacut.pipeline import Remover
 from alphacut.io.encode import encode_frames
 
 
@@ -57,3 +59,9 @@ def header_pixels(job: Job) -> int:
         return 0
     size = header_size(job.source)
     return 0 if size is None else size[0] * size[1]
+
+
+def load_remover(config: EngineConfig) -> Remover:
+    """The model of ``config`` loaded, with ``config.options``: once per local run, once per Ray actor."""
+    session = load_model(config.model, device=config.device, threads=config.threads, runtime=config.runtime)
+    return Remover(session, config.options)

@@ -85,15 +85,16 @@ class Pipeline:
     label: str
     kind: str
     options: dict = field(default_factory=dict)
+    _remove_options: RemoveOptions | None = field(default=None, init=False, repr=False, compare=False)
 
     def run(self, image: Image.Image, sample: Sample, cache: PredictionCache) -> Outcome:
         if self.kind == "folder":
             folder = Path(self.options["dir"].replace("{set}", sample.set_name))
             return Outcome(_precomputed(folder, sample, image.size), {})
-        rgb = np.asarray(image.convert("RGB"))
         if self.kind == "border-fill":
             from alphacut.refine.border_fill import border_fill_mask
 
+            rgb = np.asarray(image.convert("RGB"))
             start = time.perf_counter()
             alpha = border_fill_mask(rgb, _number("tolerance", self.options.get("tolerance", "30")))
             return Outcome(alpha, {"border-fill": time.perf_counter() - start})
@@ -104,7 +105,7 @@ class Pipeline:
 
             probability = predict(image)
             start = time.perf_counter()
-            alpha = grabcut_refine(rgb, probability)
+            alpha = grabcut_refine(np.asarray(image.convert("RGB")), probability)
             return Outcome(alpha, {"predict": forward_seconds(), "grabcut": time.perf_counter() - start})
         remover = Remover(cache.session(model), self.remove_options())
         matte = remover.matte(image, predict=predict)
@@ -115,7 +116,9 @@ class Pipeline:
     def remove_options(self) -> RemoveOptions:
         """The :class:`RemoveOptions` of a preset pipeline: what ``alphacut remove --preset KIND``
         with the same options writes is what this pipeline scores."""
-        return RemoveOptions.from_pairs(self.kind, {k: v for k, v in self.options.items() if k != "model"})
+        if self._remove_options is None:  # built once: the same for every image
+            self._remove_options = RemoveOptions.from_pairs(self.kind, {k: v for k, v in self.options.items() if k != "model"})
+        return self._remove_options
 
 
 def parse_pipeline(text: str) -> Pipeline:
@@ -143,7 +146,7 @@ def parse_pipeline(text: str) -> Pipeline:
         pipeline.remove_options()  # values typed and checked now, not on the first image
     elif name == "border-fill" and "tolerance" in options:
         _number("tolerance", options["tolerance"])
-    return Pipeline(text, name, options)
+    return pipeline
 
 
 def _option_names(kind: str) -> set[str]:

@@ -169,7 +169,9 @@ class RemoveOptions:
             overrides["matting"] = self.matting
         if self.tta is not None:
             overrides["tta"] = self.tta
-        if self.keep_soft and chosen.matting == "none" and "matting" not in overrides and not chosen.pixel_art:
+        # a preset that binarises has no edge solver; soft alpha asked of it gets the guided filter
+        if self.keep_soft and chosen.hard and chosen.matting == "none" and "matting" not in overrides \
+                and not chosen.pixel_art:
             overrides["matting"] = "guided"
         return chosen.with_options(**overrides) if overrides else chosen
 

@@ -84,12 +84,12 @@ class Remover:
         options = self.options
         if options.mask:
             result = mask_image(alpha)
+        elif options.scene is not None:
+            result = compose_scene(image, alpha, options.scene)
+            box = None if options.scene.layout else box
         else:
             result = cutout(image, alpha)
-            if options.scene is not None:
-                result = compose_scene(image, alpha, options.scene)
-                box = None if options.scene.layout else box
-            elif options.bg_color is not None:
+            if options.bg_color is not None:
                 result = on_color(result, options.bg_color)
             elif options.bg_image is not None:
                 result = on_image(result, options.bg_image, options.bg_fit)

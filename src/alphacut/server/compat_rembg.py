@@ -44,11 +44,12 @@ async def remove_from_url(request: Request) -> Response:
     try:
         if not url:
             raise RembgRequestError("query", "url", "Field required", "missing")
+        parsed, session = _parse(request, values, frozenset())  # bad parameters: 422 before any fetch
         try:
             image = await fetch_image(request.app.state.settings, url)
         except UrlFetchError as exc:
             raise RembgRequestError("query", "url", str(exc), exc.code, url) from None
-        return await _answer(request, values, frozenset(), image)
+        return await _answer(request, parsed, session, image)
     except RembgRequestError as exc:
         return exc.response()
 
@@ -57,19 +58,24 @@ async def remove_from_url(request: Request) -> Response:
 async def remove_upload(request: Request) -> Response:
     try:
         values, form_keys, image = await _read_upload(request)
-        return await _answer(request, values, form_keys, image)
+        parsed, session = _parse(request, values, form_keys)
+        return await _answer(request, parsed, session, image)
     except RembgRequestError as exc:
         return exc.response()
 
 
-async def _answer(request: Request, values: dict[str, str], form_keys: frozenset[str], image: bytes) -> Response:
-    """``form_keys``: the parameters that came as form fields (``body``); the rest came in the query."""
+def _parse(request: Request, values: dict[str, str], form_keys: frozenset[str]):
+    """rembg's parameters checked and the served session chosen; ``form_keys``: the parameters that
+    came as form fields (``body``), the rest came in the query."""
     try:
         parsed = parse_http(values)
     except RembgParamError as exc:
         where = "body" if exc.name in form_keys else "query"
         raise RembgRequestError(where, exc.name, exc.reason, given=values.get(exc.name)) from None
-    session = _session(request, parsed.model, "body" if "model" in form_keys else "query")
+    return parsed, _session(request, parsed.model, "body" if "model" in form_keys else "query")
+
+
+async def _answer(request: Request, parsed, session: SalientSession, image: bytes) -> Response:
     state = request.app.state
     png = await state.queue.run(_render, session, parsed.options, image, state.settings.max_pixels)
     return Response(png, media_type="image/png", headers={"X-Alphacut-Model": session.spec.name})

@@ -58,11 +58,11 @@ async def removebg(request: Request) -> Response:
     settings = state.settings
     try:
         parsed = parse_request(values, files)
+        options_for(parsed.fields, None, settings.max_pixels)  # a bad combination: 400 before any work or fetch
         image = parsed.image if parsed.image is not None else await fetch_image(settings, parsed.image_url)
         bg_image = parsed.bg_image
         if bg_image is None and parsed.bg_image_url:
             bg_image = await fetch_image(settings, parsed.bg_image_url)
-        options_for(parsed.fields, None, settings.max_pixels)  # a bad combination: 400 before any work
         session: SalientSession = next(iter(state.sessions.values()))
         result = await state.queue.run(_render, session, parsed.fields, image, bg_image, settings.max_pixels)
     except (FieldError, UrlFetchError) as exc:
