@@ -5,14 +5,19 @@ the input variants that test-time averaging combines:
 
 - ``plain``: the image as the session resizes it (bilinear to the model's side);
 - ``plain_flip``: its mirror image (output flipped back);
-- ``lanczos`` / ``lanczos_flip``: the image pre-resized to the model's side with Lanczos, and its mirror.
+- ``lanczos`` / ``lanczos_flip``: the image pre-resized to the model's side with Lanczos, and its mirror;
+- ``pixel_art``: what the ``pixel-art`` preset asks of the model: the native art upscaled
+  nearest-neighbour towards the model's side, the output averaged per art pixel
+  (:func:`alphacut.refine.pixel_art.block_majority`), stored at the native art's size. A cached
+  session answers the upscaled input by repeating it, which the refiner's block vote turns back
+  into exactly this array.
 
 ``tta 2`` is the mean of the two ``lanczos`` variants, ``tta 4`` the mean of all four, exactly as
 :func:`alphacut.refine.refiner.predict_averaged` computes them.
 
 Usage:
   .venv/bin/python benchmarks/prediction_cache.py --data ../shared/data/ecssd_200 --out /tmp/qcache \
-      [--variants plain,plain_flip,lanczos,lanczos_flip] [--limit N] [--model isnet] [--runtime auto]
+      [--variants plain,plain_flip,lanczos,lanczos_flip,pixel_art] [--limit N] [--model isnet] [--runtime auto]
 """
 from __future__ import annotations
 
@@ -23,10 +28,21 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-VARIANTS = ("plain", "plain_flip", "lanczos", "lanczos_flip")
+VARIANTS = ("plain", "plain_flip", "lanczos", "lanczos_flip", "pixel_art")
+DEFAULT_VARIANTS = VARIANTS[:4]  # pixel_art only where asked: graphics sets
+
+
+def pixel_art_output(session, image: Image.Image) -> np.ndarray:
+    from alphacut.refine.pixel_art import block_majority, native_art, upscale_nearest
+
+    native, _ = native_art(np.asarray(image.convert("RGB")))
+    upscaled, factor = upscale_nearest(Image.fromarray(native), max(session.spec.input_size))
+    return np.ascontiguousarray(block_majority(session.predict(upscaled), factor), np.float32)
 
 
 def variant_output(session, image: Image.Image, variant: str) -> np.ndarray:
+    if variant == "pixel_art":
+        return pixel_art_output(session, image)
     flip = variant.endswith("_flip")
     source = image
     if variant.startswith("lanczos"):
@@ -47,7 +63,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data", type=Path, action="append", required=True)
     parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--variants", default=",".join(VARIANTS))
+    parser.add_argument("--variants", default=",".join(DEFAULT_VARIANTS))
     parser.add_argument("--limit", type=int)
     parser.add_argument("--model", default="isnet")
     parser.add_argument("--runtime", default="auto")

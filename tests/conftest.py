@@ -40,6 +40,7 @@ def alphacut_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
     home = tmp_path_factory.mktemp("alphacut-home")
     monkeypatch.setenv("ALPHACUT_HOME", str(home))
     monkeypatch.delenv("ALPHACUT_MAX_PIXELS", raising=False)
+    monkeypatch.delenv("ALPHACUT_MAX_FRAMES", raising=False)
     return home
 
 
@@ -244,3 +245,14 @@ def alphacut_run(monkeypatch, capsys):
         return (0 if code is None else int(code)), captured.out, captured.err
 
     return run
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """ALPHACUT_REQUIRE_ALL=1 (.ci/run sets it): tests skipped for something missing fail the run
+    (the plugin in tests/require_all.py, loaded by path: this folder is not a package)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("alphacut_require_all", Path(__file__).with_name("require_all.py"))
+    plugin = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(plugin)
+    config.pluginmanager.register(plugin, "alphacut-require-all")

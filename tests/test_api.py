@@ -193,6 +193,18 @@ def test_animated_crop_uses_one_box_for_all_frames(model):
     assert width >= 44  # spans the subject's first to last position
 
 
+def test_frame_and_pixel_limits_count_every_frame(model):
+    from alphacut.errors import ImageTooLargeError, OptionError
+
+    with pytest.raises(ImageTooLargeError, match="3 frames of 64x48 exceed the limit of 2 frames"):
+        alphacut.remove(Image.open(io.BytesIO(animated_gif(3))), model=model, max_frames=2)
+    with pytest.raises(ImageTooLargeError, match="3 frames of 64x48 = 9,216 pixels exceeds the limit of 9,000"):
+        alphacut.remove(animated_gif(3), model=model, max_pixels=9000)  # each frame (3,072 pixels) is within it
+    with pytest.raises(OptionError, match="max_frames must be a whole number >= 1, not 0"):
+        alphacut.remove(animated_gif(3), model=model, max_frames=0)
+    assert Image.open(io.BytesIO(alphacut.remove(animated_gif(3), model=model, max_frames=3))).n_frames == 3
+
+
 def test_session_is_reused(tiny_model, square_image):
     session = alphacut.load_model(tiny_model)
     assert alphacut.load_model(tiny_model) is session

@@ -7,10 +7,12 @@ from typing import Any, Mapping, Union, overload
 import numpy as np
 from PIL import Image
 
-from alphacut.errors import InputError
-from alphacut.io.decode import decode_image
-from alphacut.io.encode import encode_frames
+from alphacut.errors import InputError, OptionError
+from alphacut.io.decode import read_frames
+from alphacut.io.encode import encode_stream, normalise_format
+from alphacut.io.limits import decode_limits
 from alphacut.models import DEFAULT_MODEL, load_model
+from alphacut.models.runtimes import DEVICES, RUNTIMES
 from alphacut.models.session import SalientSession
 from alphacut.pipeline import RemoveOptions, Remover
 from alphacut.refine.presets import DEFAULT_PRESET
@@ -52,6 +54,7 @@ def remove(
     device: str = "cpu",
     runtime: str = "auto",
     max_pixels: int | None = None,
+    max_frames: int | None = None,
 ):
     """Remove the background of one image and return the result in the kind it was given.
 
@@ -78,30 +81,54 @@ def remove(
         edge solver (``guided``, ``cf``, ``none``); model averaging over 1, 2 or 4 inputs; any other
         refinement setting (``"band:0.01"``). These are :class:`alphacut.pipeline.RemoveOptions`,
         the same options as the CLI's and the HTTP API's.
+    max_pixels, max_frames
+        Refuse an image that decodes to more pixels, all frames of an animation counted, or to more
+        frames (default: ``ALPHACUT_MAX_PIXELS`` or 200 MP, ``ALPHACUT_MAX_FRAMES`` or 1000),
+        before any frame is decoded. An animation's frames are decoded, cut out and, for bytes,
+        encoded one at a time.
     """
+    limits = decode_limits(max_pixels, max_frames)  # a bad limit fails before the model loads
     options = RemoveOptions.from_user(
         bg=bg, bg_image=bg_image, bg_fit=bg_fit, bg_blur=bg_blur, shadow=shadow, harmonize=harmonize,
-        ecommerce=ecommerce, tuning=tuning, max_pixels=max_pixels, mask=mask, crop=crop, margin=margin,
+        ecommerce=ecommerce, tuning=tuning, max_pixels=limits.max_pixels, mask=mask, crop=crop, margin=margin,
         preset=preset, threshold=threshold, keep_soft=keep_soft, main_subject=main_subject,
         decontaminate=decontaminate, matting=matting, tta=tta,
     )
+    _check_call(image, model, format, device, runtime)
     session = model if isinstance(model, SalientSession) else load_model(model, device=device, runtime=runtime)
     if isinstance(image, np.ndarray):
         source: object = _array_to_image(image)
     else:
         source = image
-    decoded = decode_image(source, max_pixels=max_pixels)  # type: ignore[arg-type]
-    frames = Remover(session, options).process(decoded)
+    decoded = read_frames(source, max_pixels=limits.max_pixels, max_frames=limits.max_frames)  # type: ignore[arg-type]
+    results = Remover(session, options).results(decoded)
     if isinstance(image, (bytes, bytearray)):
-        durations = [frame.duration for frame in decoded.frames]
-        return encode_frames(frames, format, durations=durations, loop=decoded.loop)
+        return encode_stream(results, format, loop=decoded.loop)
+    frames = list(results)
     if isinstance(image, np.ndarray):
-        return np.asarray(frames[0])
+        return np.asarray(frames[0].image)
     if len(frames) == 1:
-        return frames[0]
-    for frame, original in zip(frames, decoded.frames):
-        frame.info["duration"] = original.duration
-    return frames
+        return frames[0].image
+    for frame in frames:
+        frame.image.info["duration"] = frame.duration
+    return [frame.image for frame in frames]
+
+
+def _check_call(image: object, model: object, format: object, device: object, runtime: object) -> None:
+    """The values of ``remove`` that are not :class:`RemoveOptions`, checked before any work:
+    a bad one is an :class:`InputError` (:class:`OptionError` for an option), as the options' are."""
+    if not isinstance(image, (str, Path, bytes, bytearray, Image.Image, np.ndarray)) and not hasattr(image, "read"):
+        raise InputError(f"image must be a path, encoded bytes, a file object, a PIL image or a NumPy array, "
+                         f"not {type(image).__name__}")
+    if not isinstance(model, (str, Path, SalientSession)):
+        raise OptionError(f"model must be a model name, an .onnx path or a loaded session, not {type(model).__name__}")
+    if not isinstance(format, str):
+        raise OptionError(f"format must be png, webp, jpg, gif or tiff, not {format!r}")
+    normalise_format(format)
+    if not isinstance(device, str) or device not in DEVICES:
+        raise OptionError(f"device must be {' or '.join(DEVICES)}, not {device!r}")
+    if not isinstance(runtime, str) or runtime not in RUNTIMES:
+        raise OptionError(f"runtime must be one of {', '.join(RUNTIMES)}, not {runtime!r}")
 
 
 def _array_to_image(array: np.ndarray) -> Image.Image:

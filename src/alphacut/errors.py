@@ -28,6 +28,10 @@ class OutputError(AlphacutError):
     exit_code = 3
 
 
+class DiskFullError(OutputError):
+    """The disk or the user's quota is full: later outputs cannot be written either, so a batch stops."""
+
+
 class ModelError(AlphacutError):
     """A model is unknown, not installed, or its file is broken."""
 

@@ -21,7 +21,7 @@ from alphacut.adapt.dataset import (
 from alphacut.adapt.matching import MatchSettings
 from alphacut.errors import InputError, OutputError
 
-SAMPLE_FIELDS = {"id", "image", "mask", "group", "origin", "background", "split"}
+SAMPLE_FIELDS = {"id", "image", "mask", "group", "origin", "background", "grid", "split"}
 
 # an 8 x 6 alpha channel with every interesting level: transparent, soft edges on both sides of 128, opaque
 ALPHA = np.array([
@@ -109,7 +109,7 @@ def test_every_kind_of_background_is_used_in_turn(tmp_path):
     report = build_rgba(source, tmp_path / "data", backgrounds=("solid", "pattern", "noise"), per_subject=4)
     assert [(s["id"], s["background"]) for s in report.samples] == [
         ("s0_0", "solid"), ("s0_1", "pattern"), ("s0_2", "noise"), ("s0_3", "solid"),
-        ("s1_0", "solid"), ("s1_1", "pattern"), ("s1_2", "noise"), ("s1_3", "solid"),
+        ("s1_0", "pattern"), ("s1_1", "noise"), ("s1_2", "solid"), ("s1_3", "pattern"),  # one kind further
     ]
 
 
@@ -425,8 +425,8 @@ def test_the_manifest(tmp_path):
     written = load_manifest(out)
     assert written["version"] == 1
     assert written["settings"] == {"soft": True, "hard_threshold": 128, "backgrounds": ["solid", "noise"],
-                                   "per_subject": 2, "scale": 1, "val_fraction": 0.25, "test_fraction": 0.0,
-                                   "seed": 9, "keep_original": True}
+                                   "per_subject": 2, "backgrounds_from": None, "scale": 1, "val_fraction": 0.25,
+                                   "test_fraction": 0.0, "seed": 9, "keep_original": True, "merge": None}
     assert written["sources"] == [str(source)]
     assert written["counts"] == {"train": 6, "val": 2}
     assert written["matches"] == []

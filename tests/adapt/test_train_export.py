@@ -7,27 +7,11 @@ from PIL import Image, ImageDraw
 
 torch = pytest.importorskip("torch")
 
-from alphacut.adapt import train as train_module  # noqa: E402
 from alphacut.adapt.dataset import BuildSettings, BuildReport, build_dataset, rgba_subjects  # noqa: E402
 from alphacut.adapt.export import export_onnx, spec_for_training  # noqa: E402
 from alphacut.adapt.losses import hybrid_loss, soft_iou_loss, ssim_loss  # noqa: E402
-from alphacut.adapt.networks.unet import NestedUNet, NestedUNetConfig  # noqa: E402
 from alphacut.adapt.train import TrainConfig, load_checkpoint, train  # noqa: E402
 from alphacut.errors import InputError, ModelError, OutputError  # noqa: E402
-
-TINY = NestedUNetConfig(
-    encoder=((4, 3, 4, 8), (4, 8, 4, 8), (0, 8, 4, 8), (0, 8, 4, 8), (0, 8, 4, 8), (0, 8, 4, 8)),
-    decoder=((0, 16, 4, 8), (0, 16, 4, 8), (0, 16, 4, 8), (4, 16, 4, 8), (4, 16, 4, 8)),
-    strided_input=False,
-    fuse_sides=True,
-)
-
-
-@pytest.fixture()
-def tiny_arch(monkeypatch):
-    monkeypatch.setitem(train_module.ARCHITECTURES, "tiny", lambda norm=True: NestedUNet(TINY, norm=norm))
-    return "tiny"
-
 
 @pytest.fixture()
 def shapes_dataset(tmp_path):

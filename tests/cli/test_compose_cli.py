@@ -50,3 +50,23 @@ def test_compose_a_photo_through_the_model_and_remove_with_scene_options(alphacu
     blurred = alphacut_cli("remove", str(tmp_path / "photo.png"), "-m", str(tiny_model), "--bg-blur", "4",
                            "--harmonize", "0.5", "-o", str(tmp_path / "blur.jpg"), "-q")
     assert blurred.returncode == 0, blurred.stderr
+
+
+def test_compose_values_out_of_range_are_one_line_errors_before_any_work(alphacut_run, tmp_path):
+    source = cutout(tmp_path)
+    cases = [
+        (["--size", "20000x20000"], "--size 20000x20000: a 20000x20000 canvas is 400,000,000 pixels, over the limit of 200,000,000"),
+        (["--size", "30x20", "--max-pixels", "500"], "a 30x20 canvas is 600 pixels, over the limit of 500"),
+        (["--position", "inf,0"], "position must be two fractions of the canvas between 0 and 1, not (inf, 0.0)"),
+        (["--position", "0.5,1.5"], "position must be two fractions of the canvas between 0 and 1"),
+        (["--on", "blur", "--blur", "1e300"], "blur must be a sigma from 0.5 to 1000 px, not 1e+300"),
+    ]
+    for args, message in cases:
+        code, _, stderr = alphacut_run("compose", str(source), *args, "-o", str(tmp_path / "out.png"))
+        lines = stderr.strip().splitlines()
+        assert code == 2 and len(lines) == 1 and message in lines[0], (args, stderr)
+        assert not (tmp_path / "out.png").exists()
+    code, _, stderr = alphacut_run("compose", str(source), "--size", "30x20", "--position", "0.5,0.9",
+                                   "-o", str(tmp_path / "out.png"))
+    assert code == 0, stderr
+    assert Image.open(tmp_path / "out.png").size == (30, 20)  # within the limits, the same values compose

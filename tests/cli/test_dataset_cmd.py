@@ -58,7 +58,8 @@ def test_build_from_rgba_end_to_end(cutouts, tmp_path, monkeypatch):
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["counts"] == {"train": 6, "val": 3}
     assert manifest["settings"]["backgrounds"] == ["solid", "pattern", "noise"]  # the default for --rgba
-    assert [s["background"] for s in manifest["samples"]] == ["solid", "pattern", "noise"] * 3
+    kinds = [s["background"] for s in manifest["samples"]]
+    assert [sorted(kinds[i : i + 3]) for i in (0, 3, 6)] == [["noise", "pattern", "solid"]] * 3  # every kind per subject
     assert manifest["sources"] == [str(cutouts)] and manifest["skipped"] == []
     assert digests(cutouts) == before
 
@@ -73,7 +74,8 @@ def test_build_options_reach_the_dataset(cutouts, tmp_path):
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["settings"]["backgrounds"] == ["solid", "noise", "pattern"]
     assert manifest["counts"] == {"train": 6}
-    assert [s["background"] for s in manifest["samples"]] == ["solid", "noise"] * 3
+    # two per subject, each subject starting one kind further
+    assert [s["background"] for s in manifest["samples"]] == ["solid", "noise", "noise", "pattern", "pattern", "solid"]
     mask = np.asarray(Image.open(out / "masks" / "pear_1.png"))
     assert np.array_equal(mask, np.kron(np.where(ALPHA >= 128, 255, 0), np.ones((2, 2))).astype(np.uint8))
 
@@ -117,3 +119,28 @@ def test_a_folder_without_usable_cutouts_is_an_error(alphacut_run, tmp_path):
     assert stderr.strip().splitlines()[-1] == "alphacut: error: no samples written; see the reasons above"
     manifest = json.loads((tmp_path / "data" / "manifest.json").read_text())  # the record of what was skipped
     assert manifest["samples"] == [] and len(manifest["skipped"]) == 1
+
+
+def test_backgrounds_from_learns_the_collection_style(cutouts, tmp_path, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "300")
+    with_bg = tmp_path / "with-bg"
+    with_bg.mkdir()
+    stripes = np.where((np.arange(24) // 2 % 2)[:, None, None] == 0, [10, 20, 30], [200, 210, 220]).astype(np.uint8)
+    Image.fromarray(np.ascontiguousarray(np.broadcast_to(stripes, (24, 24, 3)))).save(with_bg / "scene.png")
+    before = digests(with_bg)
+    out = tmp_path / "data"
+    result = CliRunner().invoke(app, ["dataset", "build", "--rgba", str(cutouts), "-o", str(out), "--per-subject", "2",
+                                      "--backgrounds-from", str(with_bg)])
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert f"background style learned from {with_bg}: 1 images: 0 flat, 1 textured" in result.stderr
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert [s["background"] for s in manifest["samples"]].count("own") == 6  # 2 more per subject
+    assert manifest["sources"] == [str(cutouts), str(with_bg)] and digests(with_bg) == before
+
+
+def test_backgrounds_from_needs_rgba_cutouts(tmp_path, alphacut_run):
+    (tmp_path / "a").mkdir(), (tmp_path / "b").mkdir()
+    code, _, err = alphacut_run("dataset", "build", "--images", str(tmp_path / "a"), "--masks", str(tmp_path / "b"),
+                                "-o", str(tmp_path / "out"), "--backgrounds-from", str(tmp_path / "a"))
+    assert code == 2 and "--backgrounds-from adds composites of --rgba cutouts" in err
+    assert not (tmp_path / "out").exists()

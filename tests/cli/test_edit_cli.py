@@ -43,9 +43,9 @@ def test_erase_by_mask_with_each_filler_and_no_overwrite(alphacut_cli, tmp_path)
 def test_erase_needs_exactly_one_selection_and_a_known_filler(alphacut_cli, tmp_path):
     photo, _ = stripes_with_square(tmp_path)
     none = alphacut_cli("erase", str(photo))
-    assert none.returncode == 2 and b"exactly one of" in none.stderr
-    both = alphacut_cli("erase", str(photo), "--point", "1,1", "--box", "0,0,5,5")
-    assert both.returncode == 2
+    assert none.returncode == 2 and b"say what to remove" in none.stderr
+    both = alphacut_cli("erase", str(photo), "--point", "1,1", "--mask", str(photo))  # clicks add up; a mask is alone
+    assert both.returncode == 2 and b"or with --mask FILE" in both.stderr
     bad = alphacut_cli("erase", str(photo), "--box", "0,0,5,5", "--fill", "magic")
     assert bad.returncode == 2 and b"unknown filler" in bad.stderr
     assert not (tmp_path / "photo.erased.png").exists()

@@ -119,6 +119,29 @@ def test_missing_baseline_and_bad_pipeline_are_one_line_errors(alphacut_eval, ti
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.parametrize("content, message", [
+    (b"{truncated", "the baseline is not JSON (Expecting property name enclosed in double quotes at line 1, column 2)"),
+    (b'{"sets": {"tiny": {"categories": {"tiny": {"border-fill": {"iou": "0.9"}}}}}}',
+     "the baseline is not an alphacut eval results.json (sets.tiny.categories.tiny.border-fill.iou must be a number)"),
+])
+def test_a_bad_baseline_fails_in_one_line_before_anything_is_scored(alphacut_eval, tiny_set, tmp_path, content, message):
+    root, _ = tiny_set
+    path = tmp_path / "baseline.json"
+    path.write_bytes(content)
+    code, stdout, stderr = alphacut_eval("--data", str(root), "--pipeline", "border-fill",
+                                         "--baseline", str(path), "-o", str(tmp_path / "out"))
+    assert (code, stdout) == (2, "")
+    assert lines(stderr) == [f"alphacut: error: {path}: {message}"]
+    assert not (tmp_path / "out").exists()  # checked before the evaluation started
+
+
+def test_a_bad_pipeline_option_value_fails_before_anything_is_scored(alphacut_eval, tiny_set, tmp_path):
+    root, _ = tiny_set
+    code, _, stderr = alphacut_eval("--data", str(root), "--pipeline", "auto=tta:3", "-o", str(tmp_path / "out"))
+    assert code == 2 and lines(stderr) == ["alphacut: error: tta must be 1, 2 or 4, not 3"]
+    assert not (tmp_path / "out").exists()
+
+
 def test_model_pipeline_with_the_tiny_model(alphacut_eval, tiny_set, tiny_model, tmp_path):
     root, _ = tiny_set
     out = tmp_path / "out"

@@ -103,3 +103,57 @@ def test_list_piped_is_a_markdown_table_with_full_values(tiny_model, tmp_path):
     row = next(line for line in lines if line.startswith("| tiny-long |"))
     assert f"| user model from {long_name.name} |" in row
     assert any(line.startswith("| isnet (default) | not installed |") for line in lines)
+
+
+def _fake_installed_isnet(home: Path) -> Path:
+    """The store's isnet as `models install` leaves it, with the tiny conv net (at ISNet's 1024 px
+    input) as its weights."""
+    import json
+
+    import onnx
+
+    from tests.models.conv_model import build_conv_model
+
+    folder = home / "models" / "isnet"
+    folder.mkdir(parents=True)
+    onnx.save(build_conv_model(1024), str(folder / "model.onnx"))
+    data = (folder / "model.onnx").read_bytes()
+    manifest = {"name": "isnet", "sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    return folder
+
+
+def test_install_no_optimize_on_an_installed_model_records_the_choice(alphacut_cli, alphacut_home):
+    import json
+
+    folder = _fake_installed_isnet(alphacut_home)
+    result = alphacut_cli("models", "install", "isnet", "--no-optimize")
+    assert result.returncode == 0, result.stderr
+    lines = stderr_lines(result)
+    assert lines == ["isnet: already installed (use --force to reinstall)",
+                     "isnet: int8 form not built; the default form is used "
+                     "('alphacut models install isnet --optimize' builds it in a few minutes)"]
+    state = json.loads((folder / "manifest.json").read_text())["fast_form"]
+    assert state["state"] == "skipped" and not (folder / "model.int8.xml").exists()
+
+
+def test_install_builds_the_int8_form_with_progress_and_says_what_it_decided(alphacut_run, alphacut_home, monkeypatch):
+    import pytest
+
+    from alphacut.models import fast_form
+
+    if fast_form.why_no_gain() is not None:
+        pytest.skip(fast_form.why_no_gain())
+    monkeypatch.setattr(fast_form, "CALIBRATION_SCENES", 4)
+    monkeypatch.setattr(fast_form, "GATE_SCENES", 3)
+    monkeypatch.setattr(fast_form, "SCENE_SIZE", (96, 72))
+    folder = _fake_installed_isnet(alphacut_home)
+    code, out, err = alphacut_run("models", "install", "isnet", "--optimize", "--threads", "1")
+    assert code == 0, err
+    assert out == ""  # NNCF's own progress bars never reach stdout
+    assert "isnet: calibrating" in err and "isnet: checking" in err
+    last = err.strip().splitlines()[-1]
+    assert last.startswith("isnet: int8 form built in") or last.startswith("isnet: keeping the default form ("), last
+    assert (folder / "model.int8.xml").is_file()
+    code, out, err = alphacut_run("models", "install", "isnet", "--optimize", "--threads", "1")
+    assert code == 0 and "earlier" in err.strip().splitlines()[-1]

@@ -55,6 +55,14 @@ def test_folder_with_a_corrupt_file(alphacut_cli, photos, tmp_path, tiny_model):
     assert result.stdout == b""
 
 
+def test_quiet_still_names_what_failed(alphacut_cli, photos, tmp_path, tiny_model):
+    (photos / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 this JPEG stops here")
+    result = alphacut_cli("remove", str(photos), "-o", str(tmp_path / "out"), "--model", str(tiny_model), "-q")
+    assert result.returncode == 1
+    lines = stderr_lines(result)
+    assert len(lines) == 1 and lines[0].startswith("failed") and "broken.jpg" in lines[0]  # no summary, no bar
+
+
 def test_rerun_with_skip_existing_writes_nothing(alphacut_cli, photos, tmp_path, tiny_model):
     out = tmp_path / "out"
     first = alphacut_cli("remove", str(photos), "-o", str(out), "--model", str(tiny_model), "-q")
@@ -176,3 +184,36 @@ def test_png_level_gives_the_same_pixels_in_a_different_size(alphacut_cli, photo
     refused = alphacut_cli("remove", str(photos / "one.png"), "-o", str(tmp_path / "x.png"), "--model", str(tiny_model),
                            "--png-level", "12")
     assert refused.returncode != 0 and not (tmp_path / "x.png").exists()
+
+
+def animated_gif(path: Path, frames: int) -> Path:
+    images = []
+    for index in range(frames):
+        image = Image.new("RGB", (40, 30))
+        image.paste((255, 255, 255), (4 + index * 3, 6, 20 + index * 3, 24))
+        images.append(image)
+    images[0].save(path, save_all=True, append_images=images[1:], duration=60, loop=0)
+    return path
+
+
+def test_frame_limit_refuses_an_animation_in_one_line(alphacut_cli, tmp_path, tiny_model):
+    source = animated_gif(tmp_path / "clip.gif", 4)
+    refused = alphacut_cli("remove", str(source), "-o", str(tmp_path / "out.png"), "--model", str(tiny_model),
+                           "--max-frames", "3")
+    assert refused.returncode == 1 and not (tmp_path / "out.png").exists()
+    failures = [line for line in stderr_lines(refused) if line.startswith("failed")]
+    assert len(failures) == 1
+    assert "clip.gif: more than 3 frames of 40x30 exceed the limit of 3 frames" in failures[0]
+    allowed = alphacut_cli("remove", str(source), "-o", str(tmp_path / "out.png"), "--model", str(tiny_model),
+                           "--max-frames", "4", "-q")
+    assert allowed.returncode == 0 and Image.open(tmp_path / "out.png").n_frames == 4
+
+
+@pytest.mark.parametrize("variable", ["ALPHACUT_MAX_PIXELS", "ALPHACUT_MAX_FRAMES"])
+def test_a_bad_limit_in_the_environment_is_one_line_before_any_work(alphacut_cli, photos, tmp_path, tiny_model,
+                                                                   monkeypatch, variable):
+    monkeypatch.setenv(variable, "lots")
+    result = alphacut_cli("remove", str(photos), "-o", str(tmp_path / "out"), "--model", str(tiny_model))
+    assert result.returncode == 2 and not (tmp_path / "out").exists()
+    assert stderr_lines(result) == [f"alphacut: error: {variable}='lots' is not a whole number; "
+                                    "set it to a limit >= 1 or unset it"]

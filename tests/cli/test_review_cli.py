@@ -55,3 +55,30 @@ def test_errors_are_one_line(alphacut_cli, tmp_path):
     assert missing.returncode == 2 and missing.stderr.decode().count("\n") == 1 and "not a folder" in missing.stderr.decode()
     unknown = alphacut_cli("review", "export", "ghost", "-o", str(tmp_path / "o"), "--db", db)
     assert unknown.returncode == 2 and "no review named 'ghost'" in unknown.stderr.decode()
+
+
+def test_a_database_that_cannot_connect_is_one_line_and_exit_1(alphacut_cli, tmp_path):
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    url = f"postgresql://reviewer:hunter2@127.0.0.1:{port}/votes"
+    for args in (["review", "list", "--db", url], ["review", "status", "x", "--db", url]):
+        result = alphacut_cli(*args)
+        stderr = result.stderr.decode()
+        assert result.returncode == 1 and result.stdout == b""
+        assert stderr.count("\n") == 1 and stderr.startswith("alphacut: error: review database postgresql://reviewer:***@")
+        assert "hunter2" not in stderr and "Traceback" not in stderr
+
+
+def test_serve_with_a_review_database_that_cannot_connect_stops_at_once(alphacut_cli):
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    result = alphacut_cli("serve", "--port", "0", "--review-db", f"postgresql://reviewer:hunter2@127.0.0.1:{port}/votes")
+    stderr = result.stderr.decode()
+    assert result.returncode == 1 and stderr.count("\n") == 1
+    assert stderr.startswith("alphacut: error: review database postgresql://reviewer:***@") and "hunter2" not in stderr

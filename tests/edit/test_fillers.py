@@ -225,3 +225,90 @@ def test_onnx_filler_names_what_is_wrong(tmp_path):
     onnx.save(model, str(tmp_path / "one.onnx"))
     with pytest.raises(ModelError, match="two inputs"):
         get_filler(str(tmp_path / "one.onnx"))
+
+
+def test_onnx_filler_refuses_a_declared_multiple_that_is_not_a_whole_number(tmp_path):
+    path = constant_inpainter(tmp_path / "paint.onnx")
+    model = onnx.load(str(path))
+    onnx.helper.set_model_props(model, {"multiple": "eight"})
+    onnx.save(model, str(path))
+    with pytest.raises(ModelError, match="multiple='eight'"):
+        get_filler(f"onnx:{path}")
+    onnx.helper.set_model_props(model, {"multiple": "16"})
+    onnx.save(model, str(path))
+    assert get_filler(f"onnx:{path}").multiple == 16
+
+
+# --- a filler that cannot do what was asked says so; it never hands the job to another ---------
+
+def hole_leaving_a_thin_ring(side: int, ring: int) -> np.ndarray:
+    hole = np.ones((side, side), bool)
+    hole[:ring] = hole[-ring:] = False
+    hole[:, :ring] = hole[:, -ring:] = False
+    return hole
+
+
+def test_exemplar_without_a_whole_patch_to_copy_fails_instead_of_diffusing(monkeypatch):
+    from alphacut.edit.fillers import diffusion
+
+    rgb = periodic_texture(24, 24, 6)
+    hole = hole_leaving_a_thin_ring(24, 3)  # no 7 x 7 patch avoids a hole this big
+    diffused: list[str] = []
+    original = diffusion.DiffusionFiller.fill
+    monkeypatch.setattr(diffusion.DiffusionFiller, "fill",
+                        lambda self, *args: diffused.append(self.name) or original(self, *args))
+    with pytest.raises(InputError, match=r"no 7x7 patch outside the hole.*24x24 image.*telea"):
+        fill_hole(ExemplarFiller(guide=0), rgb, hole)
+    assert diffused == []  # it did not quietly run telea instead
+    assert np.array_equal(fill_hole(get_filler("telea"), rgb, hole)[~hole], rgb[~hole])  # what it suggests works
+    # with a ring wide enough for one patch the exemplar filler runs
+    assert fill_hole(ExemplarFiller(guide=0), rgb, hole_leaving_a_thin_ring(24, 7)).shape == rgb.shape
+
+
+def test_a_texture_smaller_than_a_patch_is_refused_and_a_small_one_keeps_whole_patches():
+    from alphacut.edit.fillers.exemplar import _levels_within
+
+    with pytest.raises(InputError, match="texture is 6x5 px.*at least 7x7"):
+        ExemplarFiller(source=np.zeros((5, 6, 3), np.uint8))
+    with pytest.raises(InputError, match="H x W x 3 uint8"):
+        ExemplarFiller(source=np.zeros((20, 20), np.uint8))
+    # halving rounds up (13 -> 7): a 13 px texture keeps a whole 7 px patch at half size, 12 px does not
+    assert [_levels_within((side, side), 7) for side in (7, 12, 13, 28, 100)] == [1, 1, 2, 3, 5]
+    assert _levels_within((200, 9), 7) == 1  # the short side decides
+    # a flat 9 x 9 texture fills a large hole with its colour, exactly
+    rgb = np.zeros((96, 96, 3), np.uint8)
+    hole = ~square_hole(96, 96, 40, 40, 16)
+    filled = fill_hole(ExemplarFiller(source=np.full((9, 9, 3), (200, 30, 70), np.uint8)), rgb, hole)
+    assert np.array_equal(filled[hole], np.broadcast_to((200, 30, 70), filled[hole].shape))
+
+
+def test_filler_settings_out_of_range_are_option_errors():
+    from alphacut.edit.fillers.diffusion import DiffusionFiller
+    from alphacut.errors import OptionError
+
+    for bad in ({"patch": 4}, {"patch": 1}, {"votes": 0}, {"guide": -1.0}):
+        with pytest.raises(OptionError):
+            ExemplarFiller(**bad)
+    for radius in (0, -3, 2.5, True):
+        with pytest.raises(OptionError, match="radius"):
+            DiffusionFiller("telea", radius=radius)
+    with pytest.raises(OptionError, match="telea or ns"):
+        DiffusionFiller("fmm")
+
+
+def test_an_inpainting_model_that_fails_to_run_is_a_model_error(tmp_path):
+    # the graph loads, but reshaping the image to 7 x 7 fails inside onnxruntime for any other size
+    graph = helper.make_graph(
+        [helper.make_node("Add", ["image", "mask"], ["sum"]), helper.make_node("Reshape", ["sum", "shape"], ["out"])],
+        "fails_at_run_time",
+        [helper.make_tensor_value_info("image", TensorProto.FLOAT, [1, 3, "height", "width"]),
+         helper.make_tensor_value_info("mask", TensorProto.FLOAT, [1, 1, "height", "width"])],
+        [helper.make_tensor_value_info("out", TensorProto.FLOAT, [1, 3, 7, 7])],
+        [numpy_helper.from_array(np.array([1, 3, 7, 7], np.int64), "shape")],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 8
+    onnx.save(model, str(tmp_path / "broken.onnx"))
+    rgb = periodic_texture(16, 16, 4)
+    with pytest.raises(ModelError, match="the inpainting model failed to run"):
+        fill_hole(get_filler(str(tmp_path / "broken.onnx")), rgb, square_hole(16, 16, 4, 4, 6))

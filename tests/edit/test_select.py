@@ -1,4 +1,4 @@
-"""Picking objects: a click or a box through the model's mask and GrabCut; mask files."""
+"""Picking objects: a click or a box through the object finder, the baseline component pick; mask files."""
 from __future__ import annotations
 
 import numpy as np
@@ -26,9 +26,13 @@ def iou(a: np.ndarray, b: np.ndarray) -> float:
     return float((a & b).sum() / (a | b).sum())
 
 
+def matte_of(session):
+    return lambda image: (session.predict(image), None)
+
+
 def test_a_click_picks_the_object_under_it_and_only_that(tiny_session):
     rgb, left, right = two_squares()
-    picked = select.object_at_point(rgb, (40, 50), tiny_session.predict)
+    picked = select.pick_objects(rgb, matte_of(tiny_session), points=[(40, 50)]).alpha > 0.5
     assert iou(picked, left) > 0.95
     assert not (picked & right).any()
 
@@ -36,20 +40,28 @@ def test_a_click_picks_the_object_under_it_and_only_that(tiny_session):
 def test_a_click_on_background_finds_nothing(tiny_session):
     rgb, _, _ = two_squares()
     with pytest.raises(InputError, match="no object found under the point"):
-        select.object_at_point(rgb, (80, 10), tiny_session.predict)
+        select.pick_objects(rgb, matte_of(tiny_session), points=[(80, 10)])
 
 
 def test_a_click_outside_the_image_is_refused(tiny_session):
     rgb, _, _ = two_squares()
     with pytest.raises(InputError, match="outside"):
-        select.object_at_point(rgb, (500, 10), tiny_session.predict)
+        select.pick_objects(rgb, matte_of(tiny_session), points=[(500, 10)])
 
 
 def test_a_box_picks_the_object_inside_it(tiny_session):
     rgb, left, right = two_squares()
-    picked = select.object_in_box(rgb, (90, 40, 150, 110), tiny_session.predict)
+    picked = select.pick_objects(rgb, matte_of(tiny_session), box=(90, 40, 150, 110)).alpha > 0.5
     assert iou(picked, right) > 0.95
     assert not (picked & left).any()
+
+
+def test_the_baseline_pick_takes_the_component_under_the_click(tiny_session):
+    rgb, left, right = two_squares()
+    picked = select.component_at_point(rgb, (40, 50), tiny_session.predict)
+    assert iou(picked, left) > 0.95 and not (picked & right).any()
+    with pytest.raises(InputError, match="no object found under the point"):
+        select.component_at_point(rgb, (80, 10), tiny_session.predict)
 
 
 def test_mask_files_are_read_resized_and_checked(tmp_path):

@@ -202,7 +202,7 @@ def test_large_images_are_not_decoded_ahead_past_the_pixel_budget(tmp_path, remo
         touch_image(folder / f"{index}.png", size=(40, 30))  # 1,200 pixels each
     decoded_now: list[int] = []
     live = [0]
-    real_decode = steps_module.decode_image
+    real_decode = steps_module.read_frames
 
     def counting_decode(*args, **kwargs):
         live[0] += 1
@@ -215,7 +215,7 @@ def test_large_images_are_not_decoded_ahead_past_the_pixel_budget(tmp_path, remo
             live[0] -= 1  # counts images read but not yet processed or finished
             return frames
 
-    monkeypatch.setattr(steps_module, "decode_image", counting_decode)
+    monkeypatch.setattr(steps_module, "read_frames", counting_decode)
     jobs = plan_jobs([str(folder)], str(tmp_path / "out"), None).jobs
     budget = replace(config, prefetch=3, pixels_in_flight=2_000)
     report = run_local(jobs, budget, remover=Releasing(remover.session))
@@ -282,6 +282,32 @@ def test_a_failed_batch_runs_its_images_one_at_a_time_and_says_so(tmp_path, remo
         assert same_pixels(frames_of(tmp_path / "out" / f"{index}.png"), alone(remover, folder / f"{index}.png"))
 
 
+def test_a_batch_the_runtime_refuses_runs_its_images_one_at_a_time(tmp_path, remover, config):
+    # the tiny model's graph takes one image per call: onnxruntime itself refuses a batch of two
+    # (its InvalidArgument, not a Python exception class), and the images still all get written
+    folder = tmp_path / "in"
+    for index in range(4):
+        varied_image(folder / f"{index}.png", (14, 10 + index), index)
+    report = run_local(plan_jobs([str(folder)], str(tmp_path / "out"), None).jobs,
+                       replace(config, batch_size=2), remover=remover)
+    assert report.written == 4 and report.failures == []
+    assert report.unbatched_predictions == 2
+
+
+def test_a_bug_in_the_batched_call_is_not_taken_for_a_model_failure(tmp_path, remover, config, monkeypatch):
+    folder = tmp_path / "in"
+    for index in range(2):
+        varied_image(folder / f"{index}.png", (14, 10), index)
+
+    def broken(images):
+        raise TypeError("a bug, not a model call failing")
+
+    monkeypatch.setattr(remover.session, "predict_many", broken)
+    with pytest.raises(TypeError, match="a bug"):
+        run_local(plan_jobs([str(folder)], str(tmp_path / "out"), None).jobs,
+                  replace(config, batch_size=2), remover=remover)
+
+
 # --- object-store targets, checked as the jobs run ---------------------------------------------
 
 def test_existing_object_store_targets_are_checked_by_the_engine(tmp_path, remover, config):
@@ -299,3 +325,22 @@ def test_existing_object_store_targets_are_checked_by_the_engine(tmp_path, remov
     assert (skipping.written, skipping.skipped, skipping.failures) == (0, 2, [])
     replacing = run_local(jobs, replace(config, overwrite=True), remover=remover)
     assert replacing.written == 2
+
+
+def test_a_batch_cuts_out_the_subject_not_only_what_one_image_gives(tmp_path, remover, config, make_square):
+    """The tests above compare a batch with one-image runs; this anchors both to the right pixels:
+    the tiny model's subject (a white box) kept opaque and white, the black around it cleared."""
+    left, top, right, bottom = box = (12, 8, 44, 30)
+    (tmp_path / "in").mkdir()
+    for index in range(3):
+        make_square(size=(64, 48), box=box).save(tmp_path / "in" / f"{index}.png")
+    plan = plan_jobs([str(tmp_path / "in")], str(tmp_path / "out"), None)
+    assert run_local(plan.jobs, config, remover=remover).written == 3
+    for index in range(3):
+        cutout = np.asarray(Image.open(tmp_path / "out" / f"{index}.png"))
+        assert cutout.shape == (48, 64, 4)
+        inside, alpha = cutout[top + 2:bottom - 2, left + 2:right - 2], cutout[..., 3]
+        assert (inside[..., 3] == 255).all() and (inside[..., :3] == 255).all()
+        around = np.ones(alpha.shape, bool)
+        around[top - 2:bottom + 2, left - 2:right + 2] = False
+        assert (alpha[around] == 0).all()

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from alphacut.errors import OutputError
+from alphacut.errors import OptionError, OutputError
 from alphacut.io.encode import encode_frames, format_for_path, normalise_format
 
 
@@ -68,8 +68,8 @@ def test_jpeg_writes_rgb_and_masks(mode):
     assert back.format == "JPEG" and back.mode == mode and back.size == (8, 8)
 
 
-def test_unknown_format_is_an_output_error():
-    with pytest.raises(OutputError, match="bmp"):
+def test_unknown_format_is_an_option_error():
+    with pytest.raises(OptionError, match="bmp"):  # a bad --format / format= value, exit 2
         encode_frames([Image.new("RGB", (2, 2))], "bmp")
     assert normalise_format("JPG") == "JPEG" and normalise_format("tif") == "TIFF"
 
@@ -145,3 +145,49 @@ def test_format_for_path(name, fmt):
 def test_format_for_unknown_extension_is_an_output_error(name):
     with pytest.raises(OutputError, match="unknown output extension"):
         format_for_path(name)
+
+
+# --- streamed encoding: the bytes Pillow writes from lists of frames -----------------------------
+
+def encoded_from_lists(frames: list[Image.Image], fmt: str, durations, loop: int) -> bytes:
+    """How encode_frames wrote animations before it streamed: every frame prepared in a list, the
+    display times as one list (a missing one: the first known), then Pillow's save_all."""
+    from alphacut.io.encode import _for_format
+
+    fmt = normalise_format(fmt)
+    prepared = [_for_format(frame, fmt) for frame in frames]
+    options: dict = {"save_all": True, "append_images": prepared[1:], "loop": loop}
+    options.update({"PNG": {"compress_level": 1}, "WEBP": {"lossless": True, "quality": 80, "method": 3},
+                    "GIF": {"disposal": 2}}[fmt])
+    known = [d for d in (durations or []) if d]
+    if known:
+        options["duration"] = [d or known[0] for d in durations]
+    buffer = io.BytesIO()
+    prepared[0].save(buffer, format=fmt, **options)
+    return buffer.getvalue()
+
+
+def varied_animation(mode: str, count: int = 6) -> list[Image.Image]:
+    frames = []
+    for index in range(count):
+        frame = Image.new("RGBA", (40, 30), (0, 0, 0, 0))
+        ImageDraw.Draw(frame).ellipse((index * 3, 2, index * 3 + 15, 25),
+                                      fill=(255, 30 * index, 7 * index, 255 if index % 2 else 100))
+        frames.append(frame if mode == "RGBA" else frame.convert(mode))
+    frames[3] = frames[2].copy()  # a repeated frame: writers merge it into the one before
+    return frames
+
+
+@pytest.mark.parametrize("fmt", ["gif", "png", "webp"])
+@pytest.mark.parametrize("mode", ["RGBA", "RGB", "L"])
+@pytest.mark.parametrize("durations", [[100, 200, 300, 300, 50, 60], [None, 0, 80, None, 90, 0], [0] * 6, None])
+def test_streamed_encoding_writes_the_bytes_of_lists(fmt, mode, durations):
+    from alphacut.io.decode import Frame
+    from alphacut.io.encode import encode_stream
+
+    frames = varied_animation(mode)
+    expected = encoded_from_lists(frames, fmt, durations, loop=2)
+    assert encode_frames(frames, fmt, durations=durations, loop=2) == expected
+    timed = (Frame(image, durations[index] if durations else None) for index, image in enumerate(frames))
+    assert encode_stream(timed, fmt, loop=2) == expected
+    assert [f.info.get("duration") for f in frames] == [None] * 6  # the caller's frames are not changed

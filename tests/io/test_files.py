@@ -1,6 +1,8 @@
 """io.files: one listing rule, the alpha of any mask or cutout file, and atomic writes."""
 from __future__ import annotations
 
+import errno
+import fcntl
 import os
 from pathlib import Path
 
@@ -8,9 +10,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from alphacut.errors import ImageTooLargeError, InputError
+from alphacut.errors import ImageTooLargeError, InputError, OutputError
 from alphacut.io import files as files_module
-from alphacut.io.files import IMAGE_EXTENSIONS, is_image_path, list_images, read_alpha, write_atomic
+from alphacut.io.files import (
+    IMAGE_EXTENSIONS, is_image_path, list_images, read_alpha, remove_stale_temporaries, write_atomic,
+)
 
 
 def touch(path: Path) -> Path:
@@ -196,7 +200,7 @@ def test_write_atomic_failure_on_rename_leaves_no_part_and_the_old_file(tmp_path
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(files_module.os, "replace", fail)
-    with pytest.raises(OSError):
+    with pytest.raises(OutputError, match=r"^cannot write .*out\.png: No space left on device$"):
         write_atomic(target, b"new" * 1000)
     assert target.read_bytes() == b"old"
     assert leftovers(tmp_path) == []
@@ -216,7 +220,82 @@ def test_write_atomic_interrupted_leaves_nothing(tmp_path, monkeypatch):
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(files_module.os, "chmod", interrupted)
+    monkeypatch.setattr(files_module.os, "fchmod", interrupted)
     with pytest.raises(KeyboardInterrupt):
         write_atomic(target, b"data")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_write_that_runs_out_of_space_halfway_leaves_the_old_file_and_no_part(tmp_path, monkeypatch):
+    target = tmp_path / "out.png"
+    target.write_bytes(b"old")
+    real_write = os.write
+    written = []
+
+    def disk_fills_after_100_bytes(handle: int, data) -> int:
+        if sum(written) >= 100:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        count = real_write(handle, bytes(data[:60]))  # short writes, as a filling disk gives
+        written.append(count)
+        return count
+
+    monkeypatch.setattr(files_module.os, "write", disk_fills_after_100_bytes)
+    with pytest.raises(OutputError, match=r"cannot write .*out\.png: No space left on device"):
+        write_atomic(target, b"x" * 1000)
+    assert sum(written) == 120  # it did write part of the data before the disk filled
+    assert target.read_bytes() == b"old"
+    assert leftovers(tmp_path) == []
+
+
+def test_stale_temporaries_beside_the_targets_are_removed_and_live_ones_kept(tmp_path):
+    (tmp_path / "sub").mkdir()
+    stale = [tmp_path / ".a.png.k3j_x9q2.part", tmp_path / "sub" / ".b.png.00000000.part"]
+    live = tmp_path / ".c.png.abcdefgh.part"
+    unrelated = [tmp_path / ".other.png.abcdefgh.part", tmp_path / ".a.png.part", tmp_path / "a.png.abcdefgh.part",
+                 tmp_path / ".a.png.toolong99.part"]
+    for path in [*stale, live, *unrelated]:
+        path.write_bytes(b"half an image")
+    holder = os.open(live, os.O_RDONLY)
+    try:
+        fcntl.flock(holder, fcntl.LOCK_EX)  # as write_atomic holds the file it is writing
+        targets = [tmp_path / "a.png", tmp_path / "sub" / "b.png", tmp_path / "c.png", tmp_path / "gone" / "d.png"]
+        removed = remove_stale_temporaries(targets)
+    finally:
+        os.close(holder)
+    assert sorted(removed) == sorted(stale)
+    assert not any(path.exists() for path in stale)
+    assert live.exists() and all(path.exists() for path in unrelated)
+
+
+def test_the_temporary_file_is_locked_while_it_is_written(tmp_path, monkeypatch):
+    """What lets remove_stale_temporaries tell a live write from a killed one."""
+    seen = []
+    real_write = os.write
+
+    def check_the_lock(handle: int, data) -> int:
+        (temporary,) = [p for p in tmp_path.iterdir() if p.name.endswith(".part")]
+        seen.append(remove_stale_temporaries([tmp_path / "out.png"]))
+        probe = os.open(temporary, os.O_RDONLY)
+        try:
+            with pytest.raises(BlockingIOError):
+                fcntl.flock(probe, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        finally:
+            os.close(probe)
+        return real_write(handle, data)
+
+    monkeypatch.setattr(files_module.os, "write", check_the_lock)
+    write_atomic(tmp_path / "out.png", b"data")
+    assert seen == [[]]
+    assert (tmp_path / "out.png").read_bytes() == b"data"
+
+
+def test_on_a_filesystem_without_locks_writes_work_and_no_temporary_is_removed(tmp_path, monkeypatch):
+    def no_locks(handle, operation):
+        raise OSError(errno.ENOLCK, os.strerror(errno.ENOLCK))
+
+    monkeypatch.setattr(files_module.fcntl, "flock", no_locks)
+    write_atomic(tmp_path / "out.png", b"data")
+    assert (tmp_path / "out.png").read_bytes() == b"data" and leftovers(tmp_path) == []
+    maybe_live = tmp_path / ".out.png.abcdefgh.part"
+    maybe_live.write_bytes(b"half")
+    assert remove_stale_temporaries([tmp_path / "out.png"]) == [] and maybe_live.exists()

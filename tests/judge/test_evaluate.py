@@ -1,17 +1,20 @@
 """evaluate + summarise on a tiny generated set with model-free pipelines, and regression checks."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
+from alphacut.errors import InputError
 from alphacut.judge.dataset import load_set
 from alphacut.judge.evaluate import (
     BINARY_METRICS,
     MATTING_METRICS,
     evaluate,
+    load_baseline,
     regressions,
     score,
     summarise,
@@ -136,3 +139,39 @@ def test_regressions_ignore_what_the_baseline_lacks():
     assert regressions(summary_with({"iou": 0.1}, pipeline="other"), baseline) == []
     assert regressions(summary_with({"boundary_f": 0.1}), baseline) == []
     assert regressions(summary_with({"iou": 0.1}), {}) == []
+
+
+def test_load_baseline_reads_a_results_json(tmp_path):
+    path = tmp_path / "results.json"
+    baseline = summary_with({"iou": 0.9, "count": 5})
+    baseline["pipelines"] = ["auto"]  # keys regressions does not read are free
+    path.write_text(json.dumps(baseline))
+    assert load_baseline(path) == baseline
+
+
+@pytest.mark.parametrize("content, message", [
+    (None, "no such baseline file"),
+    (b"\xff\xfe\x00binary", "not UTF-8"),
+    (b"{not json", "not JSON .*line 1, column 2"),
+    (b"", "not JSON"),
+    (b"[1, 2]", "the top level must be an object"),
+    (b'{"sets": 3}', "'sets' must be an object"),
+    (b'{"pipelines": []}', "'sets' must be an object"),
+    (b'{"sets": {"s": []}}', "sets.s must be an object"),
+    (b'{"sets": {"s": {"categories": {"c": 1}}}}', "sets.s.categories.c must be an object of pipelines"),
+    (b'{"sets": {"s": {"categories": {"c": {"auto": [0.9]}}}}}', "sets.s.categories.c.auto must be an object"),
+    (b'{"sets": {"s": {"categories": {"c": {"auto": {"iou": "high"}}}}}}', "sets.s.categories.c.auto.iou must be a number"),
+    (b'{"sets": {"s": {"categories": {"c": {"auto": {"iou": true}}}}}}', "iou must be a number"),
+])
+def test_a_bad_baseline_is_an_input_error_naming_what_is_wrong(tmp_path, content, message):
+    path = tmp_path / "baseline.json"
+    if content is not None:
+        path.write_bytes(content)
+    with pytest.raises(InputError, match=message) as raised:
+        load_baseline(path)
+    assert str(raised.value).startswith(str(path)) and "\n" not in str(raised.value)
+
+
+def test_a_folder_given_as_baseline_is_an_input_error(tmp_path):
+    with pytest.raises(InputError, match="cannot read the baseline"):
+        load_baseline(tmp_path)

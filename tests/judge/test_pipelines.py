@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from alphacut.errors import InputError
+from alphacut.errors import InputError, OptionError
 from alphacut.judge.dataset import Sample
 from alphacut.judge.pipelines import Pipeline, PredictionCache, parse_pipeline
 from alphacut.refine.presets import PRESETS
@@ -168,3 +168,27 @@ def test_option_values_are_typed(tiny_model):
     soft = parse_pipeline(f"graphic=model:{tiny_model},threshold:none,matting:guided").run(image, sample(), cache)
     assert "matting" in soft.timings
     assert PRESETS["graphic"].threshold == 0.5  # the preset itself is untouched
+
+
+@pytest.mark.parametrize("text, message", [
+    ("photo=band:abc", "band"),
+    ("auto=tta:3", "tta must be 1, 2 or 4"),
+    ("auto=threshold:1.5", "threshold"),
+    ("portrait=keep_soft:maybe", "keep_soft"),
+    ("auto=matting:magic", "matting"),
+    ("photo=band:inf", "band"),
+    ("photo=band:nan", "band"),
+    ("photo=band:-1", "band"),
+    ("border-fill=tolerance:abc", "tolerance:abc must be a number"),
+    ("border-fill=tolerance:inf", "tolerance:inf must be a number"),
+])
+def test_option_values_are_typed_and_checked_when_the_pipeline_is_parsed(text, message):
+    # parse time, not the first image: nothing has been loaded or scored when this fails
+    with pytest.raises(OptionError, match=message):
+        parse_pipeline(text)
+
+
+def test_a_parsed_preset_pipeline_holds_typed_values():
+    options = parse_pipeline("photo=band:0.01,tta:2,keep_soft:true").remove_options()
+    assert options.tta == 2 and options.keep_soft is True
+    assert dict(options.tuning)["band"] == 0.01

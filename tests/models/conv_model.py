@@ -9,7 +9,7 @@ from onnx import TensorProto, helper, numpy_helper
 SIZE = 32
 
 
-def build_conv_model() -> onnx.ModelProto:
+def build_conv_model(side: int = SIZE) -> onnx.ModelProto:
     """input -> Conv3x3(3->4) -> Relu -> Conv3x3(4->4) -> Relu -> Conv1x1(4->1) -> Sigmoid.
 
     Weights make the head roughly (brightness - 0.5) * 12: white squares on black come out ~1."""
@@ -27,8 +27,8 @@ def build_conv_model() -> onnx.ModelProto:
     ]
     graph = helper.make_graph(
         nodes, "tiny_conv",
-        [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 3, SIZE, SIZE])],
-        [helper.make_tensor_value_info("output", TensorProto.FLOAT, [1, 1, SIZE, SIZE])],
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 3, side, side])],
+        [helper.make_tensor_value_info("output", TensorProto.FLOAT, [1, 1, side, side])],
         [
             numpy_helper.from_array(w1, "w1"), numpy_helper.from_array(np.full(4, 0.05, np.float32), "b1"),
             numpy_helper.from_array(w2, "w2"), numpy_helper.from_array(np.zeros(4, np.float32), "b2"),

@@ -88,8 +88,8 @@ def test_local_engine_in_batches_writes_what_one_at_a_time_writes(tmp_path):
         assert report.written == 8 and [f.name for f in report.failures] == ["broken.png"]
         outputs[size] = {p.name: p.read_bytes() for p in (tmp_path / f"out{size}").iterdir()}
     assert outputs[1] == outputs[4]
-    # the 10 frames went through the model in two batched calls (4 images, then 4 with the GIF's 3
-    # frames), standing in for calls one at a time; what a preset feeds the model besides (a
-    # mirrored copy for test-time augmentation, an upscaled small frame) still runs alone
-    assert [count for count in calls[4] if count > 1] == [4, 6] and set(calls[1]) == {1}
+    # the 7 still images went through the model in two batched calls (4, then 3); the GIF is
+    # streamed frame by frame, so its frames, and what a preset feeds the model besides (a mirrored
+    # copy for test-time augmentation, an upscaled small frame), run alone
+    assert [count for count in calls[4] if count > 1] == [4, 3] and set(calls[1]) == {1}
     assert len(calls[4]) < len(calls[1])

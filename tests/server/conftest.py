@@ -52,7 +52,7 @@ def make_client(make_app) -> Iterator[Callable[..., TestClient]]:
     clients: list[TestClient] = []
 
     def make(**overrides) -> TestClient:
-        client = TestClient(make_app(**overrides))
+        client = TestClient(make_app(**overrides), base_url="http://localhost")  # a Host the server answers
         clients.append(client)
         return client
 

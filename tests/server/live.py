@@ -8,13 +8,16 @@ import time
 
 import uvicorn
 
+from alphacut.server.transport import uvicorn_config
+
 
 class LiveServer:
-    """uvicorn on a free loopback port in a background thread; ``uvicorn_options`` go to its
-    config (e.g. ``ssl_keyfile``/``ssl_certfile`` for TLS)."""
+    """uvicorn on a free loopback port in a background thread, configured as ``alphacut serve``
+    configures it (connection limit, keep-alive, read deadlines from the app's settings);
+    ``uvicorn_options`` go to its config (e.g. ``ssl_keyfile``/``ssl_certfile`` for TLS)."""
 
     def __init__(self, app, **uvicorn_options):
-        self.config = uvicorn.Config(app, host="127.0.0.1", port=_free_port(), log_level="warning", lifespan="on",
+        self.config = uvicorn_config(app, app.state.settings, host="127.0.0.1", port=_free_port(), lifespan="on",
                                      **uvicorn_options)
         self.server = uvicorn.Server(self.config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)

@@ -249,7 +249,7 @@ def test_full_queue_gives_503_with_retry_after(make_app, gated):
 
     async def scenario():
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://alphacut") as client:
+        async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as client:
             running = asyncio.create_task(client.post("/v1/remove", content=body))
             await asyncio.to_thread(gated.entered.acquire)  # the first request is in the model
             waiting = asyncio.create_task(client.post("/v1/remove", content=body))
@@ -274,7 +274,7 @@ def test_slow_request_times_out_with_504_and_keeps_its_slot_until_done(make_app,
 
     async def scenario():
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://alphacut") as client:
+        async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as client:
             timed_out = await client.post("/v1/remove", content=body)
             busy = await client.post("/v1/remove", content=body)  # the abandoned job still holds the worker
             gated.gate.set()

@@ -105,6 +105,25 @@ def wait_for_next_image(page, previous: str) -> None:
     )
 
 
+PIXEL_OF = """async img => {
+  await img.decode();
+  const canvas = document.createElement("canvas");
+  canvas.width = img.naturalWidth; canvas.height = img.naturalHeight;
+  const context = canvas.getContext("2d");
+  context.drawImage(img, 0, 0);
+  return Array.from(context.getImageData(1, 1, 1, 1).data);
+}"""
+
+
+def card_showing(page, colour: tuple[int, int, int]):
+    """The candidate card whose image has this colour: the page names candidates only after the vote."""
+    cards = page.locator(".candidate")
+    matching = [index for index in range(cards.count())
+                if max(abs(a - b) for a, b in zip(cards.nth(index).locator("img").first.evaluate(PIXEL_OF), colour)) < 8]
+    assert len(matching) == 1, matching
+    return cards.nth(matching[0])
+
+
 def test_review_votes_with_keys_and_clicks(browser, live_server, tmp_path):
     images, model_a, model_b = (tmp_path / name for name in ("images", "a", "b"))
     for folder in (images, model_a, model_b):
@@ -131,14 +150,17 @@ def test_review_votes_with_keys_and_clicks(browser, live_server, tmp_path):
             page.wait_for_selector("#item[data-ready=true]")
             page.locator("body").click(position={"x": 1, "y": 1})  # focus off the name field: keys vote
             assert page.locator(".candidate").count() == 2
-            # first image: key 0 ("none"); second: click candidate "a"; third: the key of candidate "b"
+            # blind: numbered candidates, no names or votes before this reviewer's vote
+            assert sorted(page.locator(".candidate .label").all_text_contents()) == ["candidate 1", "candidate 2"]
+            assert "vote" in page.locator("#tally").text_content() and "a:" not in page.locator("#tally").text_content()
+            # first image: key 0 ("none"); second: click candidate "a" (red); third: the key of candidate "b" (blue)
             first = page.locator("#item-name").text_content()
             page.keyboard.press("0")
             wait_for_next_image(page, first)
             second = page.locator("#item-name").text_content()
-            page.locator(".candidate[data-choice=a]").click()
+            card_showing(page, (255, 0, 0)).click()
             wait_for_next_image(page, second)
-            key_of_b = page.locator(".candidate[data-choice=b] .key-number").text_content()
+            key_of_b = card_showing(page, (0, 0, 255)).locator(".key-number").text_content()
             page.keyboard.press(key_of_b)
             page.wait_for_selector("#done:not([hidden])")
             assert page.locator("#progress-text").text_content() == "3 of 3 images voted by you"

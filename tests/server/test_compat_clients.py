@@ -4,7 +4,8 @@ How each one is pointed at the local server (none of them has a base-URL option)
 - npm ``remove.bg`` (1.3.0) hard-codes ``https://api.remove.bg/v1.0/removebg`` and sends through the
   ``request`` library, which honours ``HTTPS_PROXY``. The test runs it with ``HTTPS_PROXY`` set to a
   loopback CONNECT relay that forwards ``api.remove.bg:443`` to the app served over TLS with a
-  certificate for ``api.remove.bg`` from a test CA, trusted through Node's ``NODE_EXTRA_CA_CERTS``.
+  certificate for ``api.remove.bg`` from a test CA, trusted through Node's ``NODE_EXTRA_CA_CERTS``;
+  the app answers that name because it is on its Host allow-list (``--allowed-host api.remove.bg``).
   Its ``removeBackgroundFromImageFile`` posts with Node's core ``https`` instead, which ignores
   proxies, so that one function cannot be pointed anywhere without patching the package; the
   multipart ``image_file`` path is driven by the Python clients below.
@@ -26,6 +27,8 @@ from typing import Iterator
 import httpx
 import numpy as np
 import pytest
+
+from alphacut.server.settings import LOOPBACK_HOSTS
 
 from .live import LiveServer
 from .compat_images import PNG, opened
@@ -129,7 +132,8 @@ def node_client(make_app, tmp_path) -> Iterator:
     cert.private_key_pem.write_to_path(str(key_file))
     cert.cert_chain_pems[0].write_to_path(str(cert_file))
     ca.cert_pem.write_to_path(str(ca_file))
-    app = make_app(api_keys=frozenset({API_KEY}), allow_url_fetch=True, url_allow_private=True)
+    app = make_app(api_keys=frozenset({API_KEY}), allow_url_fetch=True, url_allow_private=True,
+                   allowed_hosts=LOOPBACK_HOSTS | {REMOVE_BG_HOST})
     with LiveServer(app, ssl_keyfile=str(key_file), ssl_certfile=str(cert_file)) as server, ConnectRelay(server.port) as relay:
         env = {key: value for key, value in os.environ.items() if "proxy" not in key.lower()}
         env.update(HTTPS_PROXY=f"http://127.0.0.1:{relay.port}", NODE_EXTRA_CA_CERTS=str(ca_file),
@@ -200,7 +204,8 @@ def test_npm_client_gets_remove_bg_errors(node_client):
 def removebg_client(make_app, monkeypatch, tmp_path, no_proxy_for_loopback):
     import removebg.removebg as module
 
-    app = make_app(api_keys=frozenset({API_KEY}), allow_url_fetch=True, url_allow_private=True)
+    app = make_app(api_keys=frozenset({API_KEY}), allow_url_fetch=True, url_allow_private=True,
+                   allowed_hosts=LOOPBACK_HOSTS | {REMOVE_BG_HOST})
     with LiveServer(app) as server:
         monkeypatch.setattr(module, "API_ENDPOINT", f"{server.url}/v1.0/removebg")
         yield module.RemoveBg(API_KEY, str(tmp_path / "removebg-errors.log"))

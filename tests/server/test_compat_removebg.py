@@ -168,7 +168,7 @@ def test_full_queue_is_429_with_retry_after(make_app, gated):
 
     async def scenario():
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://alphacut") as client:
+        async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as client:
             running = asyncio.create_task(client.post("/v1.0/removebg", json={"image_file_b64": B64}))
             await asyncio.to_thread(gated.entered.acquire)
             refused = await client.post("/v1.0/removebg", json={"image_file_b64": B64})

@@ -30,7 +30,7 @@ def test_served_cutout_of_the_sample(monkeypatch):
         warnings.simplefilter("ignore")
         from fastapi.testclient import TestClient
 
-    with TestClient(create_app(ServerSettings(models=("isnet",)))) as client:
+    with TestClient(create_app(ServerSettings(models=("isnet",))), base_url="http://localhost") as client:
         response = client.post("/v1/remove", files={"file": ("product.jpg", (SAMPLES / "product.jpg").read_bytes(), "image/jpeg")})
     assert response.status_code == 200, response.text
     cutout = Image.open(io.BytesIO(response.content))

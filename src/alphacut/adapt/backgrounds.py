@@ -8,11 +8,13 @@ from pathlib import Path
 
 import numpy as np
 
+from alphacut.adapt.collection_style import CollectionStyle, draw_style
 from alphacut.errors import InputError
 from alphacut.io.decode import decode_image
 from alphacut.io.files import list_images
 
 KINDS = ("solid", "pattern", "noise")
+NO_STYLE = "the 'own' background kind needs --backgrounds-from DIR (the collection's images with their backgrounds)"
 
 
 def _random_colour(rng: np.random.Generator, near: np.ndarray | None = None) -> np.ndarray:
@@ -62,14 +64,18 @@ def noise(size: tuple[int, int], rng: np.random.Generator, cell: int = 1) -> np.
 
 
 class BackgroundSource:
-    """Draws backgrounds of the requested kinds; ``DIR`` entries are folders of photos, cropped at random."""
+    """Draws backgrounds of the requested kinds; ``DIR`` entries are folders of photos, cropped at random;
+    ``style`` (learned by :func:`alphacut.adapt.collection_style.learn_style`) adds the kind ``own``."""
 
-    def __init__(self, kinds: list[str], rng: np.random.Generator):
+    def __init__(self, kinds: list[str], rng: np.random.Generator, style: CollectionStyle | None = None):
         self.rng = rng
+        self.style = style
         self.kinds: list[str] = []
         self.photos: list[Path] = []
         for kind in kinds:
-            if kind in KINDS:
+            if kind == "own" and style is None:
+                raise InputError(NO_STYLE)
+            if kind in KINDS or kind == "own":
                 self.kinds.append(kind)
                 continue
             folder = Path(kind)
@@ -91,6 +97,10 @@ class BackgroundSource:
             return pattern(size, self.rng, cell, near)
         if kind == "noise":
             return noise(size, self.rng, cell)
+        if kind == "own":
+            if self.style is None:
+                raise InputError(NO_STYLE)
+            return draw_style(self.style, size, self.rng, cell)
         return self._photo(size)
 
     def _photo(self, size: tuple[int, int]) -> np.ndarray:

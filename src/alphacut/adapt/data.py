@@ -9,6 +9,7 @@ from torch.utils.data import Dataset
 
 from alphacut.adapt.augment import AugmentSettings, augment, resize_pair
 from alphacut.adapt.dataset import load_manifest
+from alphacut.adapt.grid import sample_grid, to_art_grid
 from alphacut.errors import AlphacutError, InputError
 from alphacut.io.decode import decode_image
 from alphacut.io.files import read_alpha
@@ -24,10 +25,14 @@ def to_tensor(image: np.ndarray, mean=MEAN, std=STD) -> torch.Tensor:
 
 
 class SegmentationDataset(Dataset):
-    """Samples of one split; training samples are augmented afresh each epoch, others only resized."""
+    """Samples of one split; training samples are augmented afresh each epoch, others only resized.
+    With ``grid``, every sample is first brought to one pixel per art pixel (:mod:`alphacut.adapt.grid`)."""
 
-    def __init__(self, folder: Path, split: str, size: int, augment_settings: AugmentSettings | None, seed: int = 0):
+    def __init__(self, folder: Path, split: str, size: int, augment_settings: AugmentSettings | None, seed: int = 0,
+                 grid: bool = False):
         manifest = load_manifest(folder)
+        self.grid = grid
+        self.scale = int(manifest.get("settings", {}).get("scale", 1))
         self.folder = folder
         self.samples = [s for s in manifest["samples"] if s["split"] == split]
         self.size = size
@@ -49,6 +54,8 @@ class SegmentationDataset(Dataset):
             mask = read_alpha(self.folder / sample["mask"])
         except AlphacutError as exc:
             raise InputError(f"{self.folder}: sample {sample['id']} unreadable ({exc})") from None
+        if self.grid:
+            image, mask = to_art_grid(image, mask, sample_grid(image, int(sample.get("grid", self.scale))))
         if self.augment_settings is not None:
             rng = np.random.default_rng((self.seed, self.epoch, index))
             image, mask = augment(image, mask, self.size, rng, self.augment_settings)

@@ -22,6 +22,7 @@ import numpy as np
 from PIL import Image
 
 from alphacut.adapt.backgrounds import BackgroundSource, composite
+from alphacut.adapt.collection_style import learn_style
 from alphacut.adapt.matching import MatchResult, MatchSettings, match_pairs
 from alphacut.errors import AlphacutError, InputError, OutputError
 from alphacut.io.decode import decode_image
@@ -37,11 +38,13 @@ class BuildSettings:
     hard_threshold: int = 128
     backgrounds: tuple[str, ...] = ()  # solid, pattern, noise and/or folders of photos
     per_subject: int = 3  # composites per subject when backgrounds are given
+    backgrounds_from: str | None = None  # folder of the collection's images with backgrounds: ``per_subject`` more composites in their style
     scale: int = 1  # nearest-neighbour upscale of every subject (pixel art to display size)
     val_fraction: float = 0.1
     test_fraction: float = 0.0
     seed: int = 0
     keep_original: bool = True  # keep the real image of image+mask / pair sources as a sample
+    merge: str | None = None  # an earlier dataset whose samples (and their splits) are carried over
 
 
 @dataclass
@@ -58,6 +61,7 @@ class BuildReport:
     samples: list[dict] = field(default_factory=list)
     skipped: list[dict] = field(default_factory=list)
     matches: list[dict] = field(default_factory=list)
+    style: str | None = None  # what --backgrounds-from learned
 
     def skip(self, path: Path | str, reason: str) -> None:
         self.skipped.append({"path": str(path), "reason": reason})
@@ -162,11 +166,18 @@ def build_dataset(
         raise InputError("--val plus --test must leave subjects for training (their sum must be below 1)")
     _check_output(out, sources)
     rng = np.random.default_rng(settings.seed)
-    backgrounds = BackgroundSource(list(settings.backgrounds), rng) if settings.backgrounds else None
+    style = learn_style(Path(settings.backgrounds_from)) if settings.backgrounds_from else None
+    if style is not None:
+        for path, reason in style.skipped:
+            report.skip(path, f"--backgrounds-from: {reason}")
+        report.style = style.summary()
+    kinds = list(settings.backgrounds) or (["own"] if style else [])
+    backgrounds = BackgroundSource(kinds, rng, style) if kinds else None
     (out / "images").mkdir(parents=True, exist_ok=True)
     (out / "masks").mkdir(parents=True, exist_ok=True)
     used_ids: set[str] = set()
-    for subject in subjects:
+    carried = _carry_over(Path(settings.merge), out, used_ids) if settings.merge else []
+    for number, subject in enumerate(subjects):
         rgb, alpha = _upscale(subject.rgb, settings.scale), _upscale(subject.alpha, settings.scale)
         mask = alpha if settings.soft else np.where(alpha >= settings.hard_threshold, 255, 0).astype(np.uint8)
         stem = _unique(subject.group.replace("/", "__"), used_ids)
@@ -177,8 +188,11 @@ def build_dataset(
             rgba = np.dstack([rgb, alpha])
             opaque = alpha > 127
             mean_colour = rgb[opaque].mean(axis=0) if opaque.any() else None
-            for index in range(settings.per_subject):
-                kind = backgrounds.kinds[index % len(backgrounds.kinds)]
+            # each subject starts one kind further, so fewer composites than kinds still cover them all
+            drawn_kinds = [backgrounds.kinds[(number + index) % len(backgrounds.kinds)] for index in range(settings.per_subject)]
+            if style is not None and settings.backgrounds:  # alongside the generic kinds, as many again
+                drawn_kinds += ["own"] * settings.per_subject
+            for kind in drawn_kinds:
                 drawn = backgrounds.draw(kind, (rgb.shape[1], rgb.shape[0]), cell=settings.scale, near=mean_colour)
                 variants.append((kind, composite(rgba, drawn)))
         if not variants:
@@ -189,10 +203,12 @@ def build_dataset(
             write_atomic(out / "images" / f"{name}.png", _png(image))
             write_atomic(out / "masks" / f"{name}.png", _png(mask))
             report.samples.append({"id": name, "image": f"images/{name}.png", "mask": f"masks/{name}.png",
-                                   "group": subject.group, "origin": subject.origin, "background": background})
+                                   "group": subject.group, "origin": subject.origin, "background": background,
+                                   "grid": settings.scale})
         if progress:
             progress(subject.origin)
     _assign_splits(report.samples, settings)
+    report.samples[:0] = carried
     manifest = {
         "version": 1,
         "settings": asdict(settings),
@@ -200,10 +216,28 @@ def build_dataset(
         "counts": report.counts(),
         "samples": report.samples,
         "matches": report.matches,
+        "style": report.style,
         "skipped": report.skipped,
     }
     write_atomic(out / MANIFEST, json.dumps(manifest, indent=1).encode())
     return report
+
+
+def _carry_over(earlier: Path, out: Path, used_ids: set[str]) -> list[dict]:
+    """Copy an earlier dataset's samples into ``out`` with their split (a model resumed on the merged
+    set keeps its validation images, and goes on learning from the old samples alongside the new)."""
+    manifest = load_manifest(earlier)
+    carried = []
+    for sample in manifest["samples"]:
+        name = _unique(sample["id"], used_ids)
+        for key, folder in (("image", "images"), ("mask", "masks")):
+            source = earlier / sample[key]
+            if not source.is_file():
+                raise InputError(f"--merge {earlier}: sample {sample['id']} has no {key} file {sample[key]}")
+            write_atomic(out / folder / f"{name}{source.suffix}", source.read_bytes())
+        carried.append({**sample, "id": name, "image": f"images/{name}{Path(sample['image']).suffix}",
+                        "mask": f"masks/{name}{Path(sample['mask']).suffix}", "merged_from": str(earlier)})
+    return carried
 
 
 def _assign_splits(samples: list[dict], settings: BuildSettings) -> None:

@@ -43,10 +43,12 @@ class TrainConfig:
     ssim: bool = False
     patience: int = 5
     pixel_art: bool = False  # nearest-neighbour resampling everywhere
+    grid: bool = False  # samples at one pixel per art pixel, shown at ``size`` (alphacut.adapt.grid); no crops or small rotations
     device: str = "auto"
     precision: str = "auto"  # auto, fp32, bf16, fp16
     seed: int = 0
     time_limit: float | None = None  # minutes of training (validation not counted); then validate, save, stop
+    clock: str = "wall"  # what time_limit counts: wall time, or this process's CPU time (all its threads; fair on a shared machine)
     steps_per_epoch: int | None = None  # cap (a random subset of the training split each epoch)
     threads: int | None = None
 
@@ -73,6 +75,12 @@ class TrainResult:
     start_val_iou: float
     history: list[EpochStats] = field(default_factory=list)
     stopped: str = "epochs"
+
+
+def grid_augmentation() -> AugmentSettings:
+    """Augmentation that keeps the art grid: turns, flips and colour only (a crop or a small rotation
+    resampled to the training size would give art pixels of uneven widths)."""
+    return AugmentSettings(nearest=True, small_rotation=0.0, scale=(1.0, 1.0))
 
 
 def _network(config: TrainConfig) -> NestedUNet:
@@ -153,8 +161,10 @@ def train(
         if not last.is_file():
             raise InputError(f"{out}: nothing to resume (no {LAST})")
         state = torch.load(last, map_location="cpu", weights_only=False)
+        new_data = str(Path(config.data).resolve()) != str(Path(state["config"]["data"]).resolve())
         config = TrainConfig.from_dict({**state["config"], **_overrides(config)})
     else:
+        new_data = False
         if last.exists():
             raise OutputError(f"{out}: holds a training run already; pass --resume to continue it or choose a new folder")
         state = None
@@ -163,9 +173,9 @@ def train(
     device = resolve_device(config.device)
     dtype = resolve_precision(config.precision, device)
 
-    augment_settings = AugmentSettings(nearest=config.pixel_art)
-    train_set = SegmentationDataset(Path(config.data), "train", config.size, augment_settings, config.seed)
-    val_set = SegmentationDataset(Path(config.data), "val", config.size, None)
+    augment_settings = grid_augmentation() if config.grid else AugmentSettings(nearest=config.pixel_art)
+    train_set = SegmentationDataset(Path(config.data), "train", config.size, augment_settings, config.seed, grid=config.grid)
+    val_set = SegmentationDataset(Path(config.data), "val", config.size, None, grid=config.grid)
     if len(train_set) == 0:
         raise InputError(f"{config.data}: the dataset has no training samples")
     if len(val_set) == 0:
@@ -185,6 +195,10 @@ def train(
         epoch, step, elapsed, bad_epochs = state["epoch"], state["step"], state["elapsed"], state["bad_epochs"]
         history = [EpochStats(**h) for h in state["history"]]
         best_iou, start_iou = state["best_val_iou"], state["start_val_iou"]
+        if new_data:  # another validation set: the old best is no yardstick; measure where this one starts
+            start_iou, _ = evaluate(model, val_loader, device, dtype)
+            best_iou, bad_epochs = start_iou, 0
+            _save({"config": asdict(config), "model": model.state_dict(), "val_iou": start_iou, "epoch": epoch}, out / BEST)
     else:
         out.mkdir(parents=True, exist_ok=True)
         start_iou, _ = evaluate(model, val_loader, device, dtype)
@@ -199,6 +213,7 @@ def train(
                      "start_val_iou": start_iou, "epoch": epoch})
     stopped = "epochs"
     limit = config.time_limit * 60 if config.time_limit is not None else None
+    now = time.process_time if config.clock == "cpu" else time.perf_counter
     total_steps = max(1, config.epochs * steps_per_epoch)
     model.train()
     while epoch < config.epochs:
@@ -206,12 +221,12 @@ def train(
         order = torch.randperm(len(train_set), generator=torch.Generator().manual_seed(config.seed * 1000 + epoch))
         loader = DataLoader(torch.utils.data.Subset(train_set, order[: steps_per_epoch * config.batch].tolist()),
                             batch_size=config.batch, drop_last=len(train_set) > config.batch)
-        started, losses = time.perf_counter(), []
+        started, losses = now(), []
         for images, targets in loader:
             if config.schedule == "cosine":
                 progress = step / total_steps
                 if limit is not None:
-                    progress = max(progress, (elapsed + time.perf_counter() - started) / limit)
+                    progress = max(progress, (elapsed + now() - started) / limit)
                 for group in optimizer.param_groups:
                     group["lr"] = config.lr * 0.5 * (1.0 + math.cos(math.pi * min(progress, 1.0)))
             images, targets = images.to(device), targets.to(device)
@@ -225,9 +240,9 @@ def train(
             step += 1
             losses.append(loss.item())
             report("step", {"epoch": epoch, "step": step, "loss": losses[-1]})
-            if limit is not None and elapsed + time.perf_counter() - started >= limit:
+            if limit is not None and elapsed + now() - started >= limit:
                 break  # the epoch ends early; it is still validated and saved
-        elapsed += time.perf_counter() - started
+        elapsed += now() - started
         epoch += 1
         val_iou, val_mae = evaluate(model, val_loader, device, dtype)
         stats = EpochStats(epoch, float(np.mean(losses)), val_iou, val_mae, round(elapsed, 1), step)
@@ -246,14 +261,15 @@ def train(
             stopped = f"early stop: no better validation IoU for {config.patience} epochs"
             break
         if limit is not None and elapsed >= limit:
-            stopped = f"time limit of {config.time_limit:g} min reached"
+            stopped = f"time limit of {config.time_limit:g} {'CPU ' if config.clock == 'cpu' else ''}min reached"
             break
     return TrainResult(out, best_iou, start_iou, history, stopped)
 
 
 def _overrides(config: TrainConfig) -> dict:
-    """On --resume, the stored config wins except for how long to go on and where to run."""
-    return {"epochs": config.epochs, "time_limit": config.time_limit, "device": config.device,
+    """On --resume, the stored config wins except for the data (a dataset grown by ``dataset build
+    --merge``), how long to go on and where to run."""
+    return {"data": config.data, "epochs": config.epochs, "time_limit": config.time_limit, "device": config.device,
             "threads": config.threads, "patience": config.patience}
 
 

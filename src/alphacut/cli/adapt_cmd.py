@@ -27,6 +27,12 @@ def build(
         help="solid, pattern, noise or a folder of photos; comma-separated or repeated. Default for --rgba: solid,pattern,noise.",
     ),
     per_subject: int = typer.Option(3, "--per-subject", min=1, help="Composites per subject on new backgrounds."),
+    merge: Optional[Path] = typer.Option(None, "--merge", help="An earlier dataset: its samples (and splits) are copied in too, e.g. to add a review's winners before 'train --resume'."),
+    backgrounds_from: Optional[Path] = typer.Option(
+        None, "--backgrounds-from",
+        help="Folder of the collection's images with their backgrounds: learn their style (corners and border only) "
+             "and add --per-subject more composites on backgrounds of that kind (--rgba only).",
+    ),
     scale: int = typer.Option(1, "--scale", min=1, max=64, help="Nearest-neighbour upscale (pixel art to display size)."),
     val: float = typer.Option(0.1, "--val", min=0.0, max=0.9, help="Fraction of subjects for validation."),
     test: float = typer.Option(0.0, "--test", min=0.0, max=0.9, help="Fraction of subjects held out for testing."),
@@ -60,10 +66,18 @@ def build(
         if images is None or masks is None:
             raise InputError("--images and --masks go together")
         sources = [images, masks]
+    if backgrounds_from is not None:
+        if rgba is None:
+            raise InputError("--backgrounds-from adds composites of --rgba cutouts; use it with --rgba")
+        sources.append(backgrounds_from)
+    if merge is not None:
+        sources.append(merge)
     for source in sources:
         if not source.is_dir():
             raise InputError(f"{source}: no such folder")
     settings = BuildSettings(soft=soft, hard_threshold=hard_threshold, backgrounds=kinds, per_subject=per_subject,
+                             backgrounds_from=str(backgrounds_from) if backgrounds_from else None,
+                             merge=str(merge) if merge else None,
                              scale=scale, val_fraction=val, test_fraction=test, seed=seed)
     if rgba is not None:
         subjects = rgba_subjects(rgba, report)
@@ -77,6 +91,8 @@ def build(
                       progress=lambda origin: status.update(f"building dataset: {len(report.samples)} samples"))
     counts = ", ".join(f"{n} {split}" for split, n in sorted(report.counts().items())) or "no samples"
     console.print(f"{out}: {len(report.samples)} samples ({counts})")
+    if report.style:
+        console.print(f"background style learned from {backgrounds_from}: {report.style}")
     if report.matches:
         console.print(f"matched {len(report.matches)} pairs (scores in manifest.json)")
     if report.skipped:
@@ -94,7 +110,8 @@ def train(
     out: Path = typer.Option(..., "--out", "-o", help="Run folder (checkpoints last.pt and best.pt)."),
     arch: str = typer.Option("isnet", "--arch", help="isnet (fine-tune), u2net or u2netp (from scratch)."),
     init: str = typer.Option(DEFAULT_MODEL, "--init", help="IS-Net weights: installed model name or .onnx; 'none' = from scratch."),
-    size: int = typer.Option(320, "--size", min=32, max=2048, help="Training resolution (square)."),
+    size: str = typer.Option("320", "--size", help="Training resolution (square) in pixels, or 'grid' for pixel art: "
+                             "4 model pixels per art pixel, no crops or small rotations (one art pixel = 4 model pixels at prediction too)."),
     batch: int = typer.Option(4, "--batch", min=1),
     epochs: int = typer.Option(20, "--epochs", min=1),
     lr: float = typer.Option(1e-4, "--lr", help="Peak learning rate."),
@@ -106,6 +123,7 @@ def train(
     device: str = typer.Option("auto", "--device", help="auto, cpu or cuda."),
     precision: str = typer.Option("auto", "--precision", help="auto (fp16 on CUDA, bf16 on CPUs with AMX), fp32, bf16, fp16."),
     time_limit: Optional[float] = typer.Option(None, "--time-limit", help="Minutes of training (validation not counted); then validate, save and stop."),
+    clock: str = typer.Option("wall", "--clock", help="What --time-limit counts: wall (time on the clock) or cpu (this process's CPU time, all threads: the same budget on a busy machine)."),
     steps_per_epoch: Optional[int] = typer.Option(None, "--steps-per-epoch", min=1),
     threads: Optional[int] = threads_option("CPU threads for PyTorch (default: all cores)."),
     seed: int = typer.Option(0, "--seed"),
@@ -117,16 +135,31 @@ def train(
 
     if schedule not in ("cosine", "constant"):
         raise InputError("--schedule must be cosine or constant")
+    if clock not in ("wall", "cpu"):
+        raise InputError("--clock must be wall or cpu")
     if precision not in ("auto", "fp32", "bf16", "fp16"):
         raise InputError("--precision must be auto, fp32, bf16 or fp16")
     if not (data / "manifest.json").is_file():
         raise InputError(f"{data}: not a dataset (no manifest.json); build one with 'alphacut dataset build'")
     from alphacut.adapt.train import TrainConfig, train as run_training
 
+    grid = size.strip().lower() == "grid"
+    if grid:
+        from alphacut.adapt.grid import PIXELS_PER_ART_PIXEL, grid_training_size
+
+        side, art_side = grid_training_size(data)
+        typer.echo(f"art grid: {art_side} art pixels across, trained at {side} px ({PIXELS_PER_ART_PIXEL} per art pixel)", err=True)
+    else:
+        try:
+            side = int(size)
+        except ValueError:
+            raise InputError(f"--size must be a number of pixels or 'grid', not {size!r}") from None
+        if not 32 <= side <= 2048:
+            raise InputError(f"--size {side}: choose 32 to 2048 pixels")
     config = TrainConfig(data=str(data), out=str(out), arch=arch, init=None if init.lower() == "none" or arch != "isnet" else init,
-                         size=size, batch=batch, epochs=epochs, lr=lr, schedule=schedule, weight_decay=weight_decay, ssim=ssim,
-                         patience=patience, pixel_art=pixel_art, device=device, precision=precision, seed=seed,
-                         time_limit=time_limit, steps_per_epoch=steps_per_epoch, threads=threads)
+                         size=side, grid=grid, batch=batch, epochs=epochs, lr=lr, schedule=schedule, weight_decay=weight_decay, ssim=ssim,
+                         patience=patience, pixel_art=pixel_art or grid, device=device, precision=precision, seed=seed,
+                         time_limit=time_limit, clock=clock, steps_per_epoch=steps_per_epoch, threads=threads)
     with TrainingProgress(enabled=not quiet) as progress:
         result = run_training(config, resume=resume, report=progress.update)
     typer.echo(f"{out}: best val IoU {result.best_val_iou:.4f} (start {result.start_val_iou:.4f}); {result.stopped}", err=True)

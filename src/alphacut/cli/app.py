@@ -49,14 +49,34 @@ app.command("compose", no_args_is_help=True)(compose_cmd.compose)
 app.command("erase", no_args_is_help=True)(edit_cmd.erase)
 app.command("replace-bg", no_args_is_help=True)(edit_cmd.replace_bg)
 app.add_typer(filler_cmd.filler_app, name="filler")
+from alphacut.cli import layers_cmd  # noqa: E402
+app.command("layers", no_args_is_help=True)(layers_cmd.layers)
 
 
 def main() -> None:
+    """Run the command; every error it ends with is one line on stderr and an exit code
+    (:mod:`alphacut.errors`; 2 for a usage error, as Click's)."""
     try:
-        app()
+        code = app(standalone_mode=False, prog_name="alphacut")  # usage errors come here, not printed as a panel
     except AlphacutError as exc:
-        print(f"alphacut: error: {exc}", file=sys.stderr)
+        print(f"alphacut: error: {one_line(str(exc))}", file=sys.stderr)
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        print("alphacut: aborted", file=sys.stderr)
+        sys.exit(1)
+    except typer.TyperException as exc:  # Click's (vendored by Typer) usage errors: an unknown option, a bad value
+        if type(exc).__name__ == "NoArgsIsHelpError":  # a bare command: its help, printed already (as Typer does)
+            sys.exit(exc.exit_code)
+        context = getattr(exc, "ctx", None)
+        command = context.command_path if context is not None else "alphacut"
+        print(f"alphacut: error: {one_line(exc.format_message())} (see {command} --help)", file=sys.stderr)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         print("alphacut: interrupted", file=sys.stderr)
         sys.exit(130)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+def one_line(message: str) -> str:
+    """``message`` with its line breaks and runs of spaces made single spaces."""
+    return " ".join(message.split())

@@ -36,15 +36,17 @@ def compose(
     from alphacut.compose.background import parse_color
     from alphacut.compose.scene import Scene, compose_scene
     from alphacut.errors import InputError, OutputError
-    from alphacut.io.decode import decode_image
+    from alphacut.io.decode import decode_first_frame
+    from alphacut.io.limits import decode_limits
 
     target = output_target(source, output, ".composed", overwrite)
+    canvas = _size(size, decode_limits(max_pixels).max_pixels)  # before any decoding
     background: dict = {}
     if on is not None:
         if on.strip().lower() == "blur":
             background["blur"] = blur
         elif Path(on).is_file():
-            background["image"] = decode_image(on, max_pixels=max_pixels).frames[0].image
+            background["image"] = decode_first_frame(on, max_pixels=max_pixels)
             background["fit"] = fit.value
         else:
             try:
@@ -52,10 +54,10 @@ def compose(
             except InputError:
                 raise InputError(f"--on {on!r}: not an image file, a colour (white, #rrggbb, r,g,b) or 'blur'") from None
     scene = Scene(
-        **background, layout=layout, size=_size(size), margin=margin, shadow=shadow, shadow_opacity=shadow_opacity,
+        **background, layout=layout, size=canvas, margin=margin, shadow=shadow, shadow_opacity=shadow_opacity,
         harmonize=harmonize, position=_fractions(position), height=scale,
     )
-    picture = decode_image(source, max_pixels=max_pixels).frames[0].image
+    picture = decode_first_frame(source, max_pixels=max_pixels)
     if picture.mode == "RGBA" and np.asarray(picture.getchannel("A")).min() < 255:
         alpha = np.asarray(picture.getchannel("A"))
         foreground = picture.convert("RGB")  # alphacut cutouts carry decontaminated colours
@@ -76,8 +78,9 @@ def compose(
         raise InputError(f"{source}: no subject found (the alpha is empty); the output shows only the background")
 
 
-def _size(text: Optional[str]) -> Optional[tuple[int, int]]:
-    from alphacut.errors import InputError
+def _size(text: Optional[str], max_pixels: int) -> Optional[tuple[int, int]]:
+    """``W`` or ``WxH`` in pixels; a canvas over ``max_pixels`` is refused as an image would be."""
+    from alphacut.errors import ImageTooLargeError, InputError
 
     if text is None:
         return None
@@ -88,7 +91,11 @@ def _size(text: Optional[str]) -> Optional[tuple[int, int]]:
         values = []
     if len(values) not in (1, 2) or min(values) < 1 or max(values) > 30000:
         raise InputError(f"bad --size {text!r}; use W or WxH in pixels")
-    return (values[0], values[-1])
+    width, height = values[0], values[-1]
+    if width * height > max_pixels:
+        raise ImageTooLargeError(f"--size {text}: a {width}x{height} canvas is {width * height:,} pixels, over the "
+                                 f"limit of {max_pixels:,}; raise it with --max-pixels")
+    return width, height
 
 
 def _fractions(text: Optional[str]) -> Optional[tuple[float, float]]:

@@ -9,14 +9,16 @@ import typer
 
 from alphacut.cli.options import max_pixels_option, model_option, overwrite_option, quiet_option
 from alphacut.cli.outputs import output_target, write_image
+from alphacut.cli.picking import BOX_HELP, POINT_HELP, POINT_OFF_HELP
 
 FILL_HELP = "Filler: exemplar (patches, default), telea or ns (diffusion, thin regions), or onnx:PATH (your model)."
 
 
 def erase(
     image: Path = typer.Argument(..., help="The photo to edit."),
-    point: Optional[List[str]] = typer.Option(None, "--point", metavar="X,Y", help="Remove the object under this pixel (repeatable)."),
-    box: Optional[str] = typer.Option(None, "--box", metavar="X0,Y0,X1,Y1", help="Remove the object inside this box."),
+    point: Optional[List[str]] = typer.Option(None, "--point", metavar="X,Y", help=POINT_HELP),
+    point_off: Optional[List[str]] = typer.Option(None, "--point-off", metavar="X,Y", help=POINT_OFF_HELP),
+    box: Optional[str] = typer.Option(None, "--box", metavar="X0,Y0,X1,Y1", help=BOX_HELP),
     mask: Optional[Path] = typer.Option(None, "--mask", metavar="FILE", help="Remove the white pixels of this mask image."),
     output: Optional[Path] = typer.Option(None, "-o", "--output", help="Output file (default: NAME.erased.png beside the input)."),
     fill: str = typer.Option("exemplar", "--fill", help=FILL_HELP),
@@ -31,15 +33,18 @@ def erase(
     import numpy as np
     from PIL import Image
 
+    from alphacut.cli.picking import parse_clicks
     from alphacut.edit import select
     from alphacut.edit.erase import erase as erase_object
     from alphacut.edit.fillers import get_filler
     from alphacut.errors import InputError
     from alphacut.io.decode import decode_image
 
-    chosen = sum(bool(x) for x in (point, box, mask))
-    if chosen != 1:
-        raise InputError("say what to remove with exactly one of --point X,Y, --box X0,Y0,X1,Y1 or --mask FILE")
+    if (mask is not None) == bool(point or box):
+        raise InputError("say what to remove with --point X,Y and/or --box X0,Y0,X1,Y1, or with --mask FILE")
+    if mask is not None and point_off:
+        raise InputError("--point-off leaves an object out of a pick: it goes with --point or --box, not --mask")
+    points, points_off, picked_box = parse_clicks(point, point_off, box)
     target = output_target(image, output, ".erased", overwrite)
     mask_target = output_target(image, save_mask, ".mask", overwrite) if save_mask else None
     filler = get_filler(fill)
@@ -49,14 +54,13 @@ def erase(
         selected = select.mask_from_file(mask, picture.size)
     else:
         from alphacut.models import load_model
+        from alphacut.pipeline import Remover
+        from alphacut.pipeline.object_matte import object_matte, zoom_helps
 
-        predict = load_model(model).predict
-        if box is not None:
-            selected = select.object_in_box(rgb, select.parse_box(box), predict)
-        else:
-            selected = np.zeros(rgb.shape[:2], bool)
-            for text in point or []:
-                selected |= select.object_at_point(rgb, select.parse_point(text), predict)
+        remover = Remover(load_model(model))
+        pick = select.pick_objects(rgb, object_matte(remover, rgb), points=points, points_off=points_off, box=picked_box,
+                                   zoom=zoom_helps(remover, rgb))
+        selected = pick.alpha > 0.5
     grow_by = select.auto_dilation(rgb.shape) if dilate is None else dilate
     result = erase_object(picture, selected, filler, grow_by)
     write_image(result, target)

@@ -1,7 +1,6 @@
 """``alphacut eval``: score pipelines on sets with ground truth; JSON + static HTML report."""
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import List, Optional
@@ -29,7 +28,7 @@ def evaluate(
     from alphacut.errors import InputError
     from alphacut.judge.dataset import load_set
     from alphacut.judge.evaluate import evaluate as run_eval
-    from alphacut.judge.evaluate import regressions, summarise
+    from alphacut.judge.evaluate import load_baseline, regressions, summarise
     from alphacut.judge.pipelines import parse_pipeline
     from alphacut.judge.report import ThumbnailWriter, write_report
 
@@ -43,8 +42,7 @@ def evaluate(
         pair = tuple(part.strip() for part in compare.split(","))
         if len(pair) != 2 or not set(pair) <= set(labels):
             raise InputError("--compare A,B takes two of the --pipeline labels")
-    if baseline is not None and not baseline.is_file():
-        raise InputError(f"{baseline}: no such baseline file")
+    earlier = load_baseline(baseline) if baseline is not None else None  # checked before any image is scored
     if baseline_pipeline is not None and baseline_pipeline not in labels:
         raise InputError(f"--baseline-pipeline {baseline_pipeline!r} is not one of the --pipeline labels: {', '.join(labels)}")
     total = sum(len(s.samples) for s in sets)
@@ -52,7 +50,7 @@ def evaluate(
         run = run_eval(sets, pipelines, device=device.value, runtime=runtime.value,
                        on_image=lambda s, n: progress.advance(None, None), on_result=ThumbnailWriter(out))
     summary = summarise(run, reference=baseline_pipeline)
-    found = regressions(summary, json.loads(baseline.read_text())) if baseline else []
+    found = regressions(summary, earlier) if earlier is not None else []
     index = write_report(out, summary, run.results, regressions=found, compare=pair)  # type: ignore[arg-type]
     if not quiet:
         _print_summary(summary, found, index, out / "results.json")

@@ -38,10 +38,17 @@ def install(
     from_tarball: Optional[Path] = typer.Option(
         None, "--from-tarball", help="Use a tarball made earlier with 'npm pack' (offline installs)."
     ),
-    force: bool = typer.Option(False, "--force", help="Reinstall even if present."),
+    force: bool = typer.Option(False, "--force", help="Reinstall even if present (and rebuild the int8 form)."),
+    optimize: bool = typer.Option(
+        False, "--optimize/--no-optimize",
+        help="Also build the int8 form where this CPU gains from it (a few minutes), kept only if its masks agree with fp32.",
+    ),
+    threads: Optional[int] = threads_option("CPU threads for building the int8 form (default: all cores)."),
 ) -> None:
-    """Fetch the weights with npm, verify every chunk's sha256, convert and store them."""
+    """Fetch the weights with npm, verify every chunk's sha256, convert and store them; with
+    --optimize, build the faster int8 form, calibrated and checked on generated scenes (no photos needed)."""
     from alphacut.models import get_spec
+    from alphacut.models.fast_form import settle_fast_form
     from alphacut.models.install import install_models
     from alphacut.models.registry import BUILTIN_MODELS
 
@@ -50,7 +57,37 @@ def install(
         from alphacut.errors import InstallError
 
         raise InstallError(f"{from_tarball}: no such tarball")
-    install_models(specs, tarball=from_tarball, force=force, report=lambda m: typer.echo(m, err=True))
+    results = install_models(specs, tarball=from_tarball, force=force, report=lambda m: typer.echo(m, err=True))
+    for result in results:
+        with StageProgress(result.spec.name) as progress:
+            line = settle_fast_form(result.spec, optimize=optimize, force=force, threads=threads, progress=progress.update)
+        typer.echo(line, err=True)
+
+
+class StageProgress:
+    """One Rich progress bar per stage of building the int8 form, on stderr."""
+
+    def __init__(self, name: str):
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        from alphacut.cli.progress import stderr
+
+        self.name = name
+        self.progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                 TimeElapsedColumn(), console=stderr, transient=False)
+        self.tasks: dict[str, int] = {}
+
+    def __enter__(self) -> "StageProgress":
+        self.progress.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.progress.stop()
+
+    def update(self, stage: str, done: int, total: int) -> None:
+        if stage not in self.tasks:
+            self.tasks[stage] = self.progress.add_task(f"{self.name}: {stage}", total=total)
+        self.progress.update(self.tasks[stage], completed=done, total=total)
 
 
 @models_app.command("add")

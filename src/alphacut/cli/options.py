@@ -7,12 +7,13 @@ start-up, and ``alphacut --help`` must not pay for NumPy or ONNX.
 """
 from __future__ import annotations
 
+import os
 from enum import Enum
 from typing import Any, Optional
 
 import typer
 
-from alphacut.config import DEFAULT_MAX_PIXELS, DEFAULT_MODEL
+from alphacut.config import DEFAULT_MAX_FRAMES, DEFAULT_MAX_PIXELS, DEFAULT_MODEL
 
 
 class Fit(str, Enum):
@@ -53,15 +54,33 @@ def runtime_option(help: str = "Inference engine.") -> Any:
 
 
 def threads_option(help: str = "CPU threads for the model (default: all cores).") -> Any:
-    return typer.Option(None, "--threads", min=1, help=help)
+    return typer.Option(None, "--threads", min=1, callback=_at_most_the_cores, help=help)
+
+
+def _at_most_the_cores(value: Optional[int]) -> Optional[int]:
+    """More model threads than cores only wait on each other (onnxruntime's threads spin): a
+    thousand of them on two cores run for minutes, and a count past a C int does not start."""
+    cores = os.cpu_count() or 1
+    if value is not None and value > cores:
+        raise typer.BadParameter(f"{value} is more than the {cores} CPU cores of this machine")
+    return value
 
 
 def max_pixels_option(
     default: Optional[int] = None,
-    help: str = f"Refuse larger images (default {DEFAULT_MAX_PIXELS // 1_000_000} MP).",
+    help: str = f"Refuse images that decode to more pixels, all frames of an animation counted "
+                f"(default {DEFAULT_MAX_PIXELS // 1_000_000} MP, or ALPHACUT_MAX_PIXELS).",
 ) -> Any:
     """``--max-pixels N``; ``None`` leaves the limit to ``alphacut.config`` (and ``ALPHACUT_MAX_PIXELS``)."""
     return typer.Option(default, "--max-pixels", min=1, help=help)
+
+
+def max_frames_option(
+    default: Optional[int] = None,
+    help: str = f"Refuse animations with more frames (default {DEFAULT_MAX_FRAMES}, or ALPHACUT_MAX_FRAMES).",
+) -> Any:
+    """``--max-frames N``; ``None`` leaves the limit to ``alphacut.config`` (and ``ALPHACUT_MAX_FRAMES``)."""
+    return typer.Option(default, "--max-frames", min=1, help=help)
 
 
 def overwrite_option(help: str = "Replace existing outputs.") -> Any:

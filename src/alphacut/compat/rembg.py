@@ -22,7 +22,7 @@ from PIL import Image
 from PIL.Image import Image as PILImage
 
 from alphacut.compat.rembg_fields import MODEL_BY_REMBG_NAME, RembgOptions, our_model_name, rembg_name_of
-from alphacut.io.decode import decode_image
+from alphacut.io.decode import decode_first_frame
 from alphacut.io.encode import encode_frames
 from alphacut.models import DEFAULT_MODEL, all_models, is_installed, load_model, looks_like_path
 from alphacut.models.session import SalientSession
@@ -142,7 +142,7 @@ def cut_out(session: SalientSession, options: RembgOptions, source: bytes | PILI
             max_pixels: int | None = None) -> PILImage:
     """rembg's result for one image (its first frame): an RGBA cutout (on ``bgcolor`` if given)
     or, with ``only_mask``, the ``L`` mask. The HTTP drop-in runs the same function."""
-    frame = decode_image(source, max_pixels=max_pixels).frames[0].image
+    frame = decode_first_frame(source, max_pixels=max_pixels)
     values = options.remove_values(frame.size)
     remover = Remover(session, RemoveOptions.from_user(**values, max_pixels=max_pixels))
     matte = remover.matte(frame)

@@ -18,7 +18,7 @@ from alphacut.compat.removebg_fields import MAX_MARGIN_PX, FieldError, Length, R
 from alphacut.compose.background import on_color
 from alphacut.compose.crop import crop_box
 from alphacut.compose.layouts import Placement, apply
-from alphacut.io.decode import decode_image
+from alphacut.io.decode import decode_first_frame
 from alphacut.io.encode import encode_frames
 from alphacut.models.session import SalientSession
 from alphacut.pipeline import RemoveOptions, Remover
@@ -57,7 +57,7 @@ def render(session: SalientSession, fields: RemoveBgFields, image: bytes, *, bg_
            max_pixels: int) -> RemoveBgResult:
     """remove.bg's answer to one image (the first frame of an animation, as remove.bg takes)."""
     remover = Remover(session, options_for(fields, bg_image, max_pixels))
-    frame = decode_image(image, name="image_file", max_pixels=max_pixels).frames[0].image
+    frame = decode_first_frame(image, name="image_file", max_pixels=max_pixels)
     frame = limit_pixels(frame, fields.max_output_pixels)
     matte = remover.matte(frame)
     alpha, colours = matte.alpha, matte.colours

@@ -11,6 +11,9 @@ import numpy as np
 
 WORK_SIDE = 512
 
+#: Largest blur sigma in pixels: far past any photo's blur, and within what OpenCV's kernel size can hold.
+MAX_SIGMA = 1000.0
+
 
 def blurred_backdrop(rgb: np.ndarray, alpha: np.ndarray, sigma: float) -> np.ndarray:
     """H x W x 3 float 0-255: ``rgb`` without the subject (alpha > 4 %), blurred by ``sigma`` px."""

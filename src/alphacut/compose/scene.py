@@ -8,6 +8,7 @@ through), a the subject's alpha and B the background after the shadow is cast on
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import cv2
@@ -16,7 +17,7 @@ from PIL import Image
 
 from alphacut.compose import layouts
 from alphacut.compose.background import Color, fit_background
-from alphacut.compose.blur import blurred_backdrop
+from alphacut.compose.blur import MAX_SIGMA, blurred_backdrop
 from alphacut.compose.harmonize import harmonize
 from alphacut.compose.shadow import shadow_for
 from alphacut.errors import OptionError
@@ -69,6 +70,10 @@ class Scene:
             raise OptionError(f"harmonize strength must be between 0 and 1, not {self.harmonize}")
         if not 0.0 <= self.margin < 0.5:
             raise OptionError(f"margin must be a fraction between 0 and 0.5, not {self.margin}")
+        if self.blur is not None and not (math.isfinite(self.blur) and 0.5 <= self.blur <= MAX_SIGMA):
+            raise OptionError(f"blur must be a sigma from 0.5 to {MAX_SIGMA:g} px, not {self.blur}")
+        if self.position is not None and not all(math.isfinite(v) and 0.0 <= v <= 1.0 for v in self.position):
+            raise OptionError(f"position must be two fractions of the canvas between 0 and 1, not {self.position}")
 
     @property
     def opaque(self) -> bool:

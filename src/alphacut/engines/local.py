@@ -16,13 +16,17 @@ import logging
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
 from alphacut.engines.plan import BatchReport, EngineConfig, Failure, Job, OnFinished, describe_error
-from alphacut.engines.steps import header_pixels, load_remover, read_source, skip_existing_target, write_result
-from alphacut.errors import AlphacutError
-from alphacut.io.decode import DecodedImage
+from alphacut.engines.steps import (
+    encode_streamed, header_pixels, load_remover, read_source, skip_existing_target, write_bytes, write_result,
+)
+from alphacut.errors import AlphacutError, DiskFullError
+from alphacut.io.decode import Decoded, DecodedImage, FrameStream
+from alphacut.models.failures import INFERENCE_ERRORS
 from alphacut.pipeline import Remover
 
 log = logging.getLogger(__name__)
@@ -36,7 +40,8 @@ def run_local(
     on_finished: OnFinished = lambda job, error: None,
 ) -> BatchReport:
     """Decode ahead, run the model in this thread, encode and write behind; one bad file never
-    stops the batch. ``on_finished(job, error)`` is called once per job, in order of completion.
+    stops the batch, a full disk does (:class:`DiskFullError`, after the writes in flight end).
+    ``on_finished(job, error)`` is called once per job, in order of completion.
 
     The model is loaded from ``config`` (as each Ray worker loads it) unless ``remover`` is given:
     a caller that holds a loaded session, or a test that wraps one; ``config.options`` apply only
@@ -55,7 +60,7 @@ class _Read:
     computed ahead in a batch (``None``: not computed; a ``None`` entry: that frame runs alone)."""
 
     job: Job
-    decoding: Future[DecodedImage | None]
+    decoding: Future[Decoded | None]
     pixels: int
     predictions: list[np.ndarray | None] | None = None
 
@@ -104,24 +109,26 @@ class _Pipeline:
             self.pixels_in_flight += self.next_pixels
             self.next_pixels = None
 
-    def decode(self, job: Job) -> DecodedImage | None:
+    def decode(self, job: Job) -> Decoded | None:
         if skip_existing_target(job, self.config):
             return None
-        return read_source(job, self.config.max_pixels)
+        return read_source(job, self.config)
 
     def predict_ahead(self) -> None:
-        """One model call for the frames of the next ``batch_size`` decoded images not predicted yet."""
-        ready = [read for read in list(self.reads)[:self.batch_size]
-                 if read.predictions is None and read.decoding.exception() is None and read.decoding.result() is not None]
+        """One model call for the frames of the next ``batch_size`` decoded images not predicted yet
+        (an animation's stream is not: it runs a frame at a time, its frames never all decoded)."""
+        ready = [read for read in list(self.reads)[:self.batch_size] if read.predictions is None
+                 and read.decoding.exception() is None and isinstance(read.decoding.result(), DecodedImage)]
         frames = [frame.image for read in ready for frame in read.decoding.result().frames]
         if not frames:
             return
         try:
             outputs: list[np.ndarray | None] = list(self.remover.session.predict_many(frames))
-        except Exception as exc:  # noqa: BLE001 - not an image's failure: see below
+        except INFERENCE_ERRORS as exc:
             # A batch can fail where single images do not (GPU memory for a large batch): these
             # images then run one at a time in Remover.process, which reports any error of an
             # image's own. The results are the same either way; the report counts these calls.
+            # Anything else (a bug) is not a model call failing and stops the run.
             self.report.unbatched_predictions += 1
             log.warning("a batched model call on %d frames failed (%s: %s); running them one at a time",
                         len(frames), type(exc).__name__, exc)
@@ -140,7 +147,12 @@ class _Pipeline:
             self.finish(read, None, skipped=True)
             return
         try:
-            frames = self.remover.process(decoded, predictions=read.predictions)
+            if isinstance(decoded, FrameStream):  # decoded, run and encoded here a frame at a time
+                data = encode_streamed(self.remover.results(decoded), decoded.loop, self.config)
+                output = partial(write_bytes, read.job, data)
+            else:
+                output = partial(write_result, read.job, self.remover.process(decoded, predictions=read.predictions),
+                                 decoded, self.config)
         except AlphacutError as exc:
             self.finish(read, str(exc))
             return
@@ -149,13 +161,16 @@ class _Pipeline:
             return
         finally:
             read.predictions = None  # held until written otherwise
-        self.writes.append((read, self.pool.submit(write_result, read.job, frames, decoded, self.config)))
+        self.writes.append((read, self.pool.submit(output)))
         self.drain_writes(keep=self.prefetch)
 
     def drain_writes(self, keep: int) -> None:
         while len(self.writes) > keep:
             read, writing = self.writes.popleft()
             exception = writing.exception()
+            if isinstance(exception, DiskFullError):  # every later write would fail too: stop here
+                raise DiskFullError(f"{exception}; the outputs written are complete: free some space, then "
+                                    "resume with --skip-existing") from exception
             self.finish(read, None if exception is None else describe_error(exception))
 
     def finish(self, read: _Read, error: str | None, *, skipped: bool = False) -> None:

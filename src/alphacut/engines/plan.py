@@ -17,7 +17,7 @@ from alphacut.config import PNG_LEVEL
 from alphacut.engines import storage
 from alphacut.errors import AlphacutError, OutputError
 from alphacut.io.encode import EXTENSION_BY_FORMAT, FORMATS_BY_EXTENSION
-from alphacut.io.files import is_image_path, list_images
+from alphacut.io.files import is_image_path, list_images, remove_stale_temporaries
 from alphacut.pipeline import RemoveOptions
 
 STDIO = "-"
@@ -74,7 +74,8 @@ class EngineConfig:
     device: str = "cpu"
     runtime: str = "auto"
     threads: int | None = None
-    max_pixels: int | None = None
+    max_pixels: int | None = None  # None: ALPHACUT_MAX_PIXELS, else alphacut.config's default
+    max_frames: int | None = None  # None: ALPHACUT_MAX_FRAMES, else alphacut.config's default
     overwrite: bool = False
     skip_existing: bool = False
     png_level: int = PNG_LEVEL
@@ -256,7 +257,11 @@ def check_targets(jobs: list[Job], *, overwrite: bool, skip_existing: bool) -> t
     (``skip_existing``) and refuse them unless ``overwrite``. Returns (runnable, skipped, failures).
 
     Object-store targets are checked by the engine as each job runs (one request per file, spread
-    over the workers: :func:`alphacut.engines.steps.skip_existing_target`), not here."""
+    over the workers: :func:`alphacut.engines.steps.skip_existing_target`), not here.
+
+    Temporary files that a killed run left beside the local targets are removed first
+    (:func:`alphacut.io.files.remove_stale_temporaries`), so a resumed run leaves none behind."""
+    remove_stale_temporaries(job.target for job in jobs if job.target != STDIO and not storage.is_uri(job.target))
     inputs = {_identity(job.source) for job in jobs if job.source != STDIO}
     runnable, failures, skipped = [], [], 0
     for job in jobs:

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from alphacut.engines import storage
 from alphacut.engines.plan import STDIO, BatchReport, EngineConfig, Failure, Job, OnFinished, describe_error
-from alphacut.engines.steps import load_remover, read_source, skip_existing_target, write_result
+from alphacut.engines.steps import load_remover, process_and_write, read_source, skip_existing_target
 from alphacut.errors import AlphacutError, DeviceError, InputError
 from alphacut.models import looks_like_path
 
@@ -75,8 +75,7 @@ class RemoveWorker:
         try:
             if skip_existing_target(job, self.config):
                 return "skipped", None
-            decoded = read_source(job, self.config.max_pixels)
-            write_result(job, self.remover.process(decoded), decoded, self.config)
+            process_and_write(job, self.remover, read_source(job, self.config), self.config)
             return "written", None
         except Exception as exc:  # one bad file must not stop the job; the reason goes back to the driver
             return "failed", describe_error(exc)

@@ -1,30 +1,33 @@
 """The steps of one job that every engine runs the same way, so that the local engine and the Ray
 workers write the same bytes: read and decode the source, check an object-store target, encode
-the frames and write them atomically."""
+the frames and write them atomically. An animation is read as a
+:class:`~alphacut.io.decode.FrameStream`: decoded, run and encoded a frame at a time."""
 from __future__ import annotations
 
 import sys
+from typing import Iterable
 
 from PIL import Image
 
 from alphacut.engines import storage
 from alphacut.engines.plan import STDIO, EngineConfig, Job
 from alphacut.errors import OutputError
-from alphacut.io.decode import DecodedImage, decode_image, header_size
+from alphacut.io.decode import Decoded, DecodedImage, Frame, header_size, read_frames
+from alphacut.io.encode import encode_frames, encode_stream
 from alphacut.models import load_model
 from alphacut.pipeline import Remover
-from alphacut.io.encode import encode_frames
 
 
-def read_source(job: Job, max_pixels: int | None) -> DecodedImage:
-    """The job's image from a path, an object-store URI or stdin, decoded under the pixel limit."""
+def read_source(job: Job, config: EngineConfig) -> Decoded:
+    """The job's image from a path, an object-store URI or stdin under the limits of ``config``:
+    a still image decoded, an animation opened as a stream (its frames decoded as they are run)."""
     if job.source == STDIO:
         data: bytes | str = sys.stdin.buffer.read()
     elif storage.is_uri(job.source):
         data = storage.read_bytes(job.source)
     else:
         data = job.source  # a path: the decoder's own messages (no such file, a folder, empty)
-    return decode_image(data, name=job.relative, max_pixels=max_pixels)
+    return read_frames(data, name=job.relative, max_pixels=config.max_pixels, max_frames=config.max_frames)
 
 
 def skip_existing_target(job: Job, config: EngineConfig) -> bool:
@@ -43,8 +46,23 @@ def skip_existing_target(job: Job, config: EngineConfig) -> bool:
 def write_result(job: Job, frames: list[Image.Image], decoded: DecodedImage, config: EngineConfig) -> None:
     """Encode ``frames`` (an animation keeps the source's frame times and loop count) and write
     them to the job's target: a file or object, atomically, or stdout."""
-    data = encode_frames(frames, config.fmt, durations=[f.duration for f in decoded.frames], loop=decoded.loop,
-                         png_level=config.png_level)
+    write_bytes(job, encode_frames(frames, config.fmt, durations=[f.duration for f in decoded.frames],
+                                   loop=decoded.loop, png_level=config.png_level))
+
+
+def encode_streamed(frames: Iterable[Frame], loop: int | None, config: EngineConfig) -> bytes:
+    """``frames`` (each with its display time) encoded as they come, in the format of ``config``."""
+    return encode_stream(frames, config.fmt, loop=loop, png_level=config.png_level)
+
+
+def process_and_write(job: Job, remover: Remover, decoded: Decoded, config: EngineConfig) -> None:
+    """Run ``remover`` on ``decoded`` and write the result, frame by frame for a stream: one
+    worker's whole job, in one thread."""
+    write_bytes(job, encode_streamed(remover.results(decoded), decoded.loop, config))
+
+
+def write_bytes(job: Job, data: bytes) -> None:
+    """Encoded output to the job's target: a file or object, atomically, or stdout."""
     if job.target == STDIO:
         sys.stdout.buffer.write(data)
         sys.stdout.buffer.flush()

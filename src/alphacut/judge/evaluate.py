@@ -1,15 +1,18 @@
 """Run pipelines over evaluation sets and score every image, then aggregate per category."""
 from __future__ import annotations
 
+import json
 import statistics
 import time
 from dataclasses import dataclass, field
-from typing import Callable
+from pathlib import Path
+from typing import Any, Callable
 
 import numpy as np
 from scipy import ndimage
 
-from alphacut.io.decode import decode_image
+from alphacut.errors import InputError
+from alphacut.io.decode import decode_first_frame
 from alphacut.judge import metrics
 from alphacut.judge.dataset import EvalSet, load_gt
 from alphacut.judge.paired import LOWER_IS_BETTER, compare_rows
@@ -88,7 +91,7 @@ def evaluate(
     start = time.perf_counter()
     for eval_set in sets:
         for sample in eval_set.samples:
-            image = decode_image(sample.image).frames[0].image
+            image = decode_first_frame(sample.image)
             gt = load_gt(sample.gt)
             cache.start_image(sample.image)
             for pipeline in pipelines:
@@ -167,6 +170,49 @@ def _means(rows: list[ImageResult]) -> dict[str, float]:
     means = {name: float(np.mean([r.metrics[name] for r in rows])) for name in names}
     means["count"] = len(rows)
     return means
+
+
+def load_baseline(path: Path) -> dict:
+    """An earlier ``results.json`` to compare with, checked whole before any image is scored: the
+    file must exist, be JSON, and hold ``sets.SET.categories.CATEGORY.PIPELINE.METRIC`` numbers
+    (what :func:`regressions` reads; other keys are free). InputError naming what is wrong."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such baseline file") from None
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: the baseline is not a results.json (not UTF-8 text)") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read the baseline ({exc.strerror or exc})") from None
+    try:
+        baseline = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{path}: the baseline is not JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})") from None
+    _check_baseline(path, baseline)
+    return baseline
+
+
+def _check_baseline(path: Path, baseline: Any) -> None:
+    def wrong(where: str, expected: str) -> InputError:
+        return InputError(f"{path}: the baseline is not an alphacut eval results.json ({where} must be {expected})")
+
+    if not isinstance(baseline, dict):
+        raise wrong("the top level", "an object")
+    sets = baseline.get("sets")
+    if not isinstance(sets, dict):
+        raise wrong("'sets'", "an object of sets")
+    for set_name, entry in sets.items():
+        if not isinstance(entry, dict) or not isinstance(entry.get("categories", {}), dict):
+            raise wrong(f"sets.{set_name}", "an object with 'categories'")
+        for category, per_pipeline in entry.get("categories", {}).items():
+            if not isinstance(per_pipeline, dict):
+                raise wrong(f"sets.{set_name}.categories.{category}", "an object of pipelines")
+            for pipeline, values in per_pipeline.items():
+                if not isinstance(values, dict):
+                    raise wrong(f"sets.{set_name}.categories.{category}.{pipeline}", "an object of metrics")
+                for metric, value in values.items():
+                    if isinstance(value, bool) or not isinstance(value, (int, float)):
+                        raise wrong(f"sets.{set_name}.categories.{category}.{pipeline}.{metric}", "a number")
 
 
 def regressions(summary: dict, baseline: dict, tolerance: dict[str, float] | None = None) -> list[str]:

@@ -5,7 +5,8 @@ import threading
 from pathlib import Path
 
 from alphacut.errors import ModelError
-from alphacut.models.forms import best_form
+from alphacut.models.fingerprint import file_identity
+from alphacut.models.forms import base_fingerprint, best_form
 from alphacut.models.runtimes import choose_runtime
 from alphacut.models.registry import DEFAULT_MODEL, all_models, get_spec
 from alphacut.models.session import SalientSession, create_session
@@ -65,7 +66,8 @@ def load_model(
 
     Sessions are cached: loading the same model twice returns the same object, so calling
     :func:`alphacut.remove` in a loop never reloads weights. With ``runtime="auto"`` on the CPU, the
-    fastest form that ``alphacut models optimize`` verified on this kind of CPU is used, if any.
+    fastest form verified on this kind of CPU (by ``models install`` or ``models optimize``) is used,
+    if any; a store model installed before install built one gets it built here, once.
     """
     if isinstance(name, ModelSpec):
         spec = name
@@ -74,24 +76,35 @@ def load_model(
     else:
         spec = get_spec(str(name))
     # the store folder is part of the key: the same name in another store (ALPHACUT_HOME) is another
-    # model; the manifest is read only on a miss, so cached calls do no file I/O
-    location = Path(spec.file) if spec.file else model_dir(spec.name)
+    # model; a file given by path is keyed by what it is now (replaced in place, it is reloaded).
+    # The manifest is read only on a miss, so cached calls of store models do no file I/O.
+    if spec.file:
+        file = Path(spec.file)
+        location: object = (file, file_identity(file)) if file.is_file() else file  # missing: installed_file says so
+    else:
+        location = model_dir(spec.name)
     key = (spec, location, device, threads, runtime)
     with _sessions_lock:
         session = _sessions.get(key)
         if session is None:
             path, precision = installed_file(spec), None
+            # forms and caches are keyed by content: the manifest's sha256 for store models, else
+            # hashed where needed (memoised, so best_form and the engine hash a file once)
+            fingerprint = None if spec.file else base_fingerprint(spec, path)
             if runtime == "auto" and device == "cpu":
-                chosen = best_form(spec, path)  # verified by `alphacut models optimize` on this kind of CPU
+                chosen = best_form(spec, path)  # verified by `models install` or `models optimize` on this kind of CPU
                 if chosen is not None:
                     form, path = chosen
-                    runtime, precision = form.runtime, form.precision
+                    runtime, precision, fingerprint = form.runtime, form.precision, None
             if device == "cuda" and runtime in ("auto", "onnxruntime"):
                 from alphacut.models.batched import open_cuda_session
 
                 choose_runtime(runtime, device)
-                session = open_cuda_session(spec, path, threads=threads)
+                session = open_cuda_session(spec, path, threads=threads, fingerprint=fingerprint)
             else:
-                session = create_session(spec, path, device=device, threads=threads, runtime=runtime, precision=precision)
+                session = create_session(
+                    spec, path, device=device, threads=threads, runtime=runtime, precision=precision,
+                    fingerprint=fingerprint,
+                )
             _sessions[key] = session
         return session

@@ -133,21 +133,21 @@ class BatchedEngine:
 BATCHED_FP16_FILE = "model.batch.fp16.onnx"
 
 
-def open_cuda_session(spec, path: Path, *, threads: int | None = None):
-    """A session on CUDA with the batched fp16 form (built once beside the model) and a batch size
-    chosen from the GPU's free memory (``session.batch_size``)."""
+def open_cuda_session(spec, path: Path, *, threads: int | None = None, fingerprint: str | None = None):
+    """A session on CUDA with the batched fp16 form (built once per model content, in the folder
+    keyed by ``fingerprint``, the sha256 of ``path``) and a batch size chosen from the GPU's free
+    memory (``session.batch_size``)."""
     import onnxruntime as ort
 
+    from alphacut.models.fingerprint import derived_dir, file_sha256
     from alphacut.models.session import SESSION_FAMILIES
-    from alphacut.models.store import model_dir
 
     if "CUDAExecutionProvider" not in ort.get_available_providers():  # before a costly conversion
         raise DeviceError(
             "--device cuda: this onnxruntime has no CUDA support; pip install onnxruntime-gpu "
             "(and uninstall onnxruntime), or run on the CPU"
         )
-    folder = model_dir(spec.name)
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = derived_dir(fingerprint or file_sha256(path))
     form = build_batched_form(path, folder / BATCHED_FP16_FILE, fp16=True)
     engine = BatchedEngine(form, output=spec.output, device="cuda", threads=threads)
     session = SESSION_FAMILIES[spec.family](spec, form, engine)

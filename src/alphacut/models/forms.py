@@ -5,6 +5,7 @@ OpenVINO bf16 or int8, measures each against the fp32 model on a gate set and st
 under ``"forms"`` in ``manifest.json``. A form is used automatically only if it passed the gate,
 its file is still there, it was built from the model file now installed, and it was verified on a
 CPU with the same instruction-set extensions as this one (speed rankings differ between CPUs).
+"Built from the model file" is decided by content (sha256), never by the model's name or file name.
 """
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ from pathlib import Path
 
 from alphacut.io.files import write_atomic
 from alphacut.models.spec import ModelSpec
-from alphacut.models.store import MANIFEST_FILE, manifest_of, model_dir
+from alphacut.models.fingerprint import file_sha256
+from alphacut.models.store import MANIFEST_FILE, MODEL_FILE, manifest_of, model_dir
 
 #: Extensions that change which form is fastest, or whether it runs at all.
 ISA_FLAGS = ("avx2", "avx_vnni", "avx512f", "avx512_vnni", "avx512_bf16", "avx512_fp16", "amx_bf16", "amx_int8")
@@ -22,7 +24,9 @@ ISA_FLAGS = ("avx2", "avx_vnni", "avx512f", "avx512_vnni", "avx512_bf16", "avx51
 
 @dataclass(frozen=True)
 class FormRecord:
-    """One form as measured by ``models optimize``: where it is, how it runs, how it scored."""
+    """One form as measured by ``models optimize`` or ``models install``: where it is, how it runs,
+    how it scored. ``iou``/``mae`` are against the gate's reference: ground truth for ``optimize``,
+    the fp32 model's masks for install's generated scenes (where fp32 itself scores 1 and 0)."""
 
     name: str  # e.g. "int8-bf16"
     runtime: str  # "onnxruntime" or "openvino"
@@ -61,14 +65,14 @@ def cpu_isa() -> tuple[str, ...]:
 
 
 def base_fingerprint(spec: ModelSpec, path: Path) -> str:
-    """What the forms were built from: the manifest's sha256, the spec's, else size and mtime."""
-    manifest = manifest_of(spec.name) or {}
-    if manifest.get("sha256"):
-        return manifest["sha256"]
-    if spec.sha256:
-        return spec.sha256
-    stat = path.stat()
-    return f"size={stat.st_size},mtime={stat.st_mtime_ns}"
+    """The sha256 of the model file forms are built from and looked up by. A store model's manifest
+    records it at install; any other file (a path, a user model) is hashed, never named: a file
+    called ``isnet.onnx`` elsewhere matches the store's ``isnet`` forms only if it has the same bytes."""
+    if not spec.file:
+        manifest = manifest_of(spec.name) or {}
+        if manifest.get("sha256") and Path(path).resolve() == (model_dir(spec.name) / MODEL_FILE).resolve():
+            return manifest["sha256"]
+    return file_sha256(Path(path))
 
 
 def recorded_forms(spec: ModelSpec) -> tuple[dict, list[FormRecord]]:

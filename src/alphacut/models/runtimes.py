@@ -15,6 +15,7 @@ import numpy as np
 
 from alphacut.config import alphacut_home, default_threads
 from alphacut.errors import DeviceError, ModelError
+from alphacut.models.fingerprint import file_sha256
 
 RUNTIMES = ("auto", "onnxruntime", "openvino")
 DEVICES = ("cpu", "cuda")
@@ -61,12 +62,18 @@ class OnnxRuntimeEngine:
 
 
 class OpenVinoEngine:
-    def __init__(self, path: Path, *, output: str | None, threads: int | None = None, precision: str = "bf16"):
+    def __init__(
+        self, path: Path, *, output: str | None, threads: int | None = None, precision: str = "bf16",
+        fingerprint: str | None = None,
+    ):
+        """``fingerprint``: the sha256 of the file at ``path`` when the caller knows it (else hashed)."""
         import openvino as ov
 
         core = ov.Core()
-        # Compiled blobs are cached per machine: the next cold start skips the ~1 s compile.
-        cache = alphacut_home() / "openvino-cache"
+        # Compiled blobs are cached per machine (the next cold start skips the ~1 s compile), in a
+        # folder per model content: OpenVINO keys its cache by path and mtime, which a file
+        # replaced within a second, or another file at the same path, does not change.
+        cache = alphacut_home() / "openvino-cache" / (fingerprint or file_sha256(Path(path)))
         cache.mkdir(parents=True, exist_ok=True)
         core.set_property({"CACHE_DIR": str(cache)})
         config = {
@@ -118,10 +125,12 @@ def choose_runtime(requested: str, device: str) -> str:
 
 
 def open_runtime(
-    path: Path, *, output: str | None, device: str, threads: int | None, runtime: str, precision: str | None = None
+    path: Path, *, output: str | None, device: str, threads: int | None, runtime: str, precision: str | None = None,
+    fingerprint: str | None = None,
 ) -> Runtime:
-    """``precision``: OpenVINO's inference precision for float layers (``bf16`` by default, ``f32``)."""
+    """``precision``: OpenVINO's inference precision for float layers (``bf16`` by default, ``f32``);
+    ``fingerprint``: the file's sha256 where known (keys OpenVINO's compiled cache)."""
     chosen = choose_runtime(runtime, device)
     if chosen == "openvino":
-        return OpenVinoEngine(path, output=output, threads=threads, precision=precision or "bf16")
+        return OpenVinoEngine(path, output=output, threads=threads, precision=precision or "bf16", fingerprint=fingerprint)
     return OnnxRuntimeEngine(path, output=output, device=device, threads=threads)

@@ -84,7 +84,11 @@ SESSION_FAMILIES: dict[str, type[SalientSession]] = {"salient": SalientSession}
 
 
 def create_session(
-    spec: ModelSpec, path: Path, *, device: str, threads: int | None, runtime: str, precision: str | None = None
+    spec: ModelSpec, path: Path, *, device: str, threads: int | None, runtime: str, precision: str | None = None,
+    fingerprint: str | None = None,
 ) -> SalientSession:
-    engine = open_runtime(path, output=spec.output, device=device, threads=threads, runtime=runtime, precision=precision)
+    engine = open_runtime(
+        path, output=spec.output, device=device, threads=threads, runtime=runtime, precision=precision,
+        fingerprint=fingerprint,
+    )
     return SESSION_FAMILIES[spec.family](spec, path, engine)

@@ -17,6 +17,7 @@ import numpy as np
 from PIL import Image
 
 from alphacut.compose.background import Color, parse_color
+from alphacut.compose.blur import MAX_SIGMA as MAX_BLUR_SIGMA
 from alphacut.compose.scene import Scene, scene_for_remove
 from alphacut.errors import OptionError
 from alphacut.refine.presets import DEFAULT_PRESET, PRESET_NAMES, RefineSettings, get_preset
@@ -26,6 +27,9 @@ BG_FITS = ("fill", "fit", "stretch")
 MATTING_METHODS = ("guided", "cf", "none")
 TTA_VARIANTS = (1, 2, 4)
 SHADOWS = ("drop", "contact")
+#: Largest ``ecommerce`` canvas side in pixels (100 MP, within the default pixel limit).
+MAX_CANVAS_SIDE = 10_000
+_FLAGS = ("mask", "crop", "keep_soft", "main_subject")
 
 #: Refinement settings that are options of their own; every other :class:`RefineSettings` field
 #: can be set through ``tuning`` (``band:0.01``), the knobs ``alphacut eval`` pipelines turn.
@@ -63,7 +67,14 @@ class RemoveOptions:
     scene: Scene | None = None
 
     def __post_init__(self) -> None:
+        if not isinstance(self.preset, str):
+            raise OptionError(f"preset must be a preset name, not {self.preset!r}")
         get_preset(self.preset)  # an unknown preset names the known ones
+        for flag in _FLAGS:
+            if not isinstance(getattr(self, flag), bool):
+                raise OptionError(f"{flag} must be True or False, not {getattr(self, flag)!r}")
+        if self.decontaminate is not None and not isinstance(self.decontaminate, bool):
+            raise OptionError(f"decontaminate must be True, False or None (the preset's), not {self.decontaminate!r}")
         if self.bg_fit not in BG_FITS:
             raise OptionError(f"bg_fit must be {', '.join(BG_FITS)}, not {self.bg_fit!r}")
         if isinstance(self.margin, bool) or not isinstance(self.margin, int) or self.margin < 0:
@@ -117,10 +128,11 @@ class RemoveOptions:
         background = _background(bg_image, max_pixels)
         if shadow is not None and shadow not in SHADOWS:
             raise OptionError(f"shadow must be {' or '.join(SHADOWS)}, not {shadow!r}")
-        if bg_blur is not None and not (_is_number(bg_blur) and bg_blur >= 0.5):
-            raise OptionError(f"bg_blur must be a blur radius >= 0.5, not {bg_blur!r}")
-        if ecommerce is not None and (isinstance(ecommerce, bool) or not isinstance(ecommerce, int) or ecommerce < 16):
-            raise OptionError(f"ecommerce must be a canvas size of at least 16 px, not {ecommerce!r}")
+        if bg_blur is not None and not (_is_number(bg_blur) and 0.5 <= bg_blur <= MAX_BLUR_SIGMA):
+            raise OptionError(f"bg_blur must be a blur radius from 0.5 to {MAX_BLUR_SIGMA:g}, not {bg_blur!r}")
+        if ecommerce is not None and (isinstance(ecommerce, bool) or not isinstance(ecommerce, int)
+                                      or not 16 <= ecommerce <= MAX_CANVAS_SIDE):
+            raise OptionError(f"ecommerce must be a canvas size from 16 to {MAX_CANVAS_SIDE} px, not {ecommerce!r}")
         if harmonize is not None and not _is_unit_number(harmonize):
             raise OptionError(f"harmonize must be between 0 and 1, not {harmonize!r}")
         scene = scene_for_remove(bg_color=bg_color, bg_image=background, bg_fit=bg_fit, blur=bg_blur, shadow=shadow,
@@ -203,6 +215,8 @@ def parse_tuning(tuning: str | Mapping[str, Any] | None) -> tuple[tuple[str, Any
     each value is converted to its :class:`RefineSettings` field's type, so ``band:wide`` fails here."""
     if tuning is None or tuning == "":
         return ()
+    if not isinstance(tuning, (str, Mapping)):
+        raise OptionError(f"tuning must be text (band:0.01,matting:cf) or a mapping, not {tuning!r}")
     if isinstance(tuning, str):
         tuning = split_pairs(tuning)
     types_by_name = _setting_types()
@@ -288,10 +302,12 @@ def _color(bg: str | tuple | None) -> Color | None:
 def _background(bg_image: str | Path | bytes | Image.Image | None, max_pixels: int | None) -> Image.Image | None:
     if bg_image is None or isinstance(bg_image, Image.Image):
         return bg_image
-    from alphacut.io.decode import decode_image
+    if not isinstance(bg_image, (str, Path, bytes, bytearray)):
+        raise OptionError(f"bg_image must be a path, encoded bytes or a PIL image, not {type(bg_image).__name__}")
+    from alphacut.io.decode import decode_first_frame
 
-    return decode_image(bg_image, name="bg_image" if isinstance(bg_image, bytes) else None,
-                        max_pixels=max_pixels).frames[0].image
+    # a background is one picture: an animation's first frame, its other frames neither counted nor decoded
+    return decode_first_frame(bg_image, name="bg_image" if isinstance(bg_image, bytes) else None, max_pixels=max_pixels)
 
 
 __all__ = ["PRESET_NAMES", "RemoveOptions", "parse_tuning", "split_pairs", "user_option_names"]

@@ -1,9 +1,10 @@
 """Applies a session and :class:`RemoveOptions` to decoded images: predict -> refine -> compose,
-for every frame."""
+for every frame, one frame at a time (:meth:`Remover.results`), so an animation read as a stream
+is never held whole."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import Iterator, Sequence
 
 import numpy as np
 from PIL import Image
@@ -12,7 +13,7 @@ from alphacut.compose.background import on_color, on_image
 from alphacut.compose.crop import crop_box, union_box
 from alphacut.compose.cutout import cutout, mask_image
 from alphacut.compose.scene import compose_scene
-from alphacut.io.decode import DecodedImage
+from alphacut.io.decode import Decoded, Frame
 from alphacut.models.session import SalientSession
 from alphacut.pipeline.options import RemoveOptions
 from alphacut.refine.alpha import alpha_to_uint8, apply_source_alpha
@@ -49,7 +50,7 @@ class Remover:
 
     def process(
         self,
-        decoded: DecodedImage,
+        decoded: Decoded,
         hints: Image.Image | None = None,
         *,
         predictions: Sequence[np.ndarray | None] | None = None,
@@ -61,15 +62,38 @@ class Remover:
         ``decoded.frames``, holds the model's output for a frame's image computed ahead (a batched
         forward) or ``None``; it stands in for the model only on that exact image, so a preset that
         feeds the model other inputs (mirror, upscale) still runs them."""
-        if predictions is not None and len(predictions) != len(decoded.frames):
-            raise ValueError(f"{len(predictions)} predictions for {len(decoded.frames)} frames")
+        return [frame.image for frame in self.results(decoded, hints, predictions=predictions)]
+
+    def results(
+        self,
+        decoded: Decoded,
+        hints: Image.Image | None = None,
+        *,
+        predictions: Sequence[np.ndarray | None] | None = None,
+    ) -> Iterator[Frame]:
+        """:meth:`process` frame by frame: each result, with its source frame's display time, as
+        soon as it is made, while ``decoded`` (a :class:`~alphacut.io.decode.FrameStream` decodes
+        its frames as they are asked for) yields the next; only the frame in hand is held.
+
+        With ``crop``, an animation's frames share the box that holds the subject in all of them,
+        known only after the last: the composed frames are held until then, then cropped."""
+        if predictions is not None and len(predictions) != decoded.frame_count:
+            raise ValueError(f"{len(predictions)} predictions for {decoded.frame_count} frames")
         parsed = parse_hints(hints, decoded.size) if hints is not None else None
-        mattes = [
-            self.matte(frame.image, parsed, predict=self._reusing(frame.image, predictions[index]) if predictions else None)
-            for index, frame in enumerate(decoded.frames)
-        ]
-        box = union_box([crop_box(m.alpha, self.options.margin) for m in mattes]) if self.options.crop else None
-        return [self.compose(m.colours, m.alpha, box) for m in mattes]
+        held: list[Frame] = []
+        boxes = []
+        for index, frame in enumerate(decoded.iter_frames()):
+            reused = self._reusing(frame.image, predictions[index]) if predictions else None
+            matte = self.matte(frame.image, parsed, predict=reused)
+            result = Frame(self._composed(matte.colours, matte.alpha), frame.duration)
+            if not self.options.crop:
+                yield result
+                continue
+            held.append(result)
+            boxes.append(crop_box(matte.alpha, self.options.margin))
+        if held:
+            box = union_box(boxes)
+            yield from (Frame(self._cropped(frame.image, box), frame.duration) for frame in held)
 
     def _reusing(self, image: Image.Image, output: np.ndarray | None) -> Predict | None:
         if output is None:
@@ -81,16 +105,23 @@ class Remover:
         return predict
 
     def compose(self, image: Image.Image, alpha: np.ndarray, box=None) -> Image.Image:
+        return self._cropped(self._composed(image, alpha), box)
+
+    def _composed(self, image: Image.Image, alpha: np.ndarray) -> Image.Image:
         options = self.options
         if options.mask:
-            result = mask_image(alpha)
-        elif options.scene is not None:
-            result = compose_scene(image, alpha, options.scene)
-            box = None if options.scene.layout else box
-        else:
-            result = cutout(image, alpha)
-            if options.bg_color is not None:
-                result = on_color(result, options.bg_color)
-            elif options.bg_image is not None:
-                result = on_image(result, options.bg_image, options.bg_fit)
-        return result.crop(box) if box is not None else result
+            return mask_image(alpha)
+        if options.scene is not None:
+            return compose_scene(image, alpha, options.scene)
+        result = cutout(image, alpha)
+        if options.bg_color is not None:
+            return on_color(result, options.bg_color)
+        if options.bg_image is not None:
+            return on_image(result, options.bg_image, options.bg_fit)
+        return result
+
+    def _cropped(self, result: Image.Image, box) -> Image.Image:
+        scene = self.options.scene
+        if box is None or (not self.options.mask and scene is not None and scene.layout):
+            return result  # a layout (a fixed canvas) is not cropped
+        return result.crop(box)

@@ -1,9 +1,13 @@
 """Classical baseline: background = pixels connected to the border whose colour is near the
 border's colour (the colour-distance + flood-fill remover of the pixel-art seed story).
 
-Strong on solid backgrounds (studio shots, sprites on a flat colour), weak on patterns. Needs no
-model. The background colour is the median of the outermost pixel ring; pixels within
-``tolerance`` (Euclidean, 0-255 RGB) of it that connect to the border are background.
+Strong on solid backgrounds (studio shots, sprites on a flat colour), weak on patterns and where
+the subject covers the border. Needs no model; ``alphacut eval --pipeline border-fill`` scores it.
+The presets use :mod:`alphacut.refine.flat_background` instead, which finds the background colour
+on the border pixels that are background and lets objects touch the frame.
+
+The background colour is the median of the outermost pixel ring; pixels within ``tolerance``
+(Euclidean, 0-255 RGB) of it that connect to the border are background.
 """
 from __future__ import annotations
 
@@ -42,10 +46,3 @@ def border_is_flat(rgb: np.ndarray, tolerance: float = 6.0, share: float = 0.9) 
     a synthetic solid background (sprites, icons, studio composites), not a real photo's noise.
     The share leaves room for a subject that touches the frame."""
     return bool((_ring_distances(rgb) <= tolerance).mean() >= share)
-
-
-def flat_tolerance(rgb: np.ndarray) -> float:
-    """Fill tolerance for a flat background: twice the ring's own colour noise (its 85th percentile,
-    so the subject's pixels on the ring do not count), at least 3. Exact synthetic colours get 3,
-    so light subject parts 5-10 levels off the background survive; JPEG noise widens it."""
-    return max(3.0, 2.0 * float(np.percentile(_ring_distances(rgb), 85)))

@@ -24,10 +24,14 @@ class RefineSettings:
         (colour evidence for strands and leaves the model is unsure of; costs a GrabCut at <= 1024 px).
     matting: ``none``, ``guided`` or ``cf`` inside a trimap band of half-width ``band`` x diagonal;
         ``guided_eps`` is the guided filter's regulariser (smaller follows the photo's edges closer).
-    flat_background: on a solid synthetic background, also keep every pixel that a colour flood
-        fill from the border does not reach (recovers parts the model drops: hair, glasses, white);
-        ``flat_tolerance`` is the fill's colour distance (``None``: from the background's noise); ``flat_rule`` ``union`` keeps what either
-        the model or the fill keeps, ``fill`` trusts the fill alone.
+    flat_background: on a flat synthetic background (its colour found on the border pixels the
+        model calls background, :mod:`alphacut.refine.flat_background`), alpha from the colour
+        distance to it: keeps every object part the background's flood fill does not reach, also
+        where the object touches the frame (recovers parts the model drops: light ribbons, glasses);
+        ``flat_tolerance`` is the fill's colour distance (``None``: from the background's noise);
+        ``flat_rule`` ``union`` keeps what either the model or the fill keeps, ``fill`` trusts the
+        fill alone; ``flat_soft_edges`` solves the compositing equation for the anti-aliased edge
+        (off: binary, for pixel art's hard outlines).
     main_subject: drop small, off-centre or blurred components.
     threshold: binarise alpha at this value (``hard`` = threshold 0.5); ``None`` keeps soft alpha.
     decontaminate: replace edge colours by the estimated foreground colour.
@@ -41,6 +45,7 @@ class RefineSettings:
     flat_background: bool = False
     flat_tolerance: float | None = None
     flat_rule: str = "fill"
+    flat_soft_edges: bool = True
     gaps: bool = False
     consensus: bool = False
     matting: str = "guided"

@@ -3,15 +3,15 @@ flat background -> gaps -> consensus -> trimap + matting -> main subject -> thre
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable
 
 import numpy as np
 from PIL import Image
 
 from alphacut.refine.calibration import calibrate
-from alphacut.refine.border_fill import border_fill_mask, border_is_flat, flat_tolerance
 from alphacut.refine.consensus import colour_consensus
+from alphacut.refine.flat_background import find_flat_background, flat_background_alpha, flat_background_evidence
 from alphacut.refine.foreground import decontaminate
 from alphacut.refine.gaps import background_colour_gaps, enclosed_regions
 from alphacut.refine.hints import Hints, apply_hints
@@ -20,6 +20,7 @@ from alphacut.refine.matting import matte
 from alphacut.refine.pixel_art import block_majority, looks_like_pixel_art, native_art, upscale_nearest
 from alphacut.refine.presets import PRESETS, RefineSettings
 from alphacut.refine.trimap import BACKGROUND, band_width, trimap_from_probability
+from alphacut.refine.working_size import WORKING_PIXELS, refine_downscaled, working_size
 
 Predict = Callable[[Image.Image], np.ndarray]
 
@@ -38,7 +39,7 @@ def settings_for(rgb: np.ndarray, settings: RefineSettings | None) -> RefineSett
         return settings
     if looks_like_pixel_art(rgb):
         return PRESETS["pixel-art"]
-    return PRESETS["graphic"] if border_is_flat(rgb) else PRESETS["photo"]
+    return PRESETS["graphic"] if flat_background_evidence(rgb) is not None else PRESETS["photo"]
 
 
 def predict_pixel_art(predict: Predict, rgb: np.ndarray, target: int) -> np.ndarray:
@@ -85,6 +86,7 @@ def refine(
     *,
     model_side: int = 1024,
     hints: Hints | None = None,
+    working_pixels: int = WORKING_PIXELS,
 ) -> Refined:
     """Alpha and cutout colours for ``image`` (RGB or RGBA) with ``settings`` (``None`` = auto).
 
@@ -101,15 +103,20 @@ def refine(
 
     rgb = np.asarray(image if image.mode == "RGB" else image.convert("RGB"))  # no extra copy of a huge image
     chosen = settings_for(rgb, settings)
+    work = None if chosen.pixel_art else working_size(image.size, working_pixels)
+    if work is not None:  # a big photo: every stage at a bounded size, then upsampled (working_size.py)
+        return _refine_big(image, predict, chosen, model_side, hints, work)
     if chosen.pixel_art:
         probability = predict_pixel_art(predict, rgb, model_side)
     else:
         probability = predict_averaged(predict, image, int(chosen.tta), model_side, chosen.tta_resize)
     lap("predict")
     alpha = calibrate(probability, chosen.logit_gain, chosen.logit_bias)
-    if chosen.flat_background and border_is_flat(rgb):
-        tolerance = chosen.flat_tolerance or flat_tolerance(rgb)
-        filled = border_fill_mask(rgb, tolerance, enclosed_tolerance=min(4.0, tolerance))
+    background = find_flat_background(rgb, probability) if chosen.flat_background else None
+    if background is not None:
+        if chosen.flat_tolerance is not None:
+            background = replace(background, tolerance=chosen.flat_tolerance)
+        filled = flat_background_alpha(rgb, background, soft_edges=chosen.flat_soft_edges)
         alpha = filled if chosen.flat_rule == "fill" else np.maximum(alpha, filled)
         lap("flat_background")
     if chosen.gaps:
@@ -134,6 +141,25 @@ def refine(
     if chosen.decontaminate and chosen.threshold is None:
         colours = decontaminate(rgb, alpha)
         lap("decontaminate")
+    return Refined(alpha=alpha, rgb=colours, probability=probability, settings=chosen, timings=timings)
+
+
+def _refine_big(image: Image.Image, predict: Predict, chosen: RefineSettings, model_side: int,
+                hints: Hints | None, work: tuple[int, int]) -> Refined:
+    """``refine`` of a photo over the working size: at ``work``, then guided back to full size."""
+    timings: dict[str, float] = {}
+    decontaminates = chosen.decontaminate and chosen.threshold is None
+
+    def run(small: Image.Image, small_hints: Hints | None):
+        refined = refine(small, predict, chosen, model_side=model_side, hints=small_hints)
+        timings.update(refined.timings)
+        return refined.alpha, (refined.rgb if decontaminates else None), refined.probability
+
+    start = time.perf_counter()
+    rgb, alpha, colours, probability = refine_downscaled(image, hints, work, run)
+    if chosen.threshold is not None:  # the guided upsampling softens a binary alpha's edges
+        alpha = (alpha >= chosen.threshold).astype(np.float32)
+    timings["upsample"] = time.perf_counter() - start - sum(timings.values())
     return Refined(alpha=alpha, rgb=colours, probability=probability, settings=chosen, timings=timings)
 
 

@@ -70,3 +70,21 @@ def plan_review(images: Path, candidates: Sequence[Path], labels: Sequence[str] 
     if not items:
         raise InputError(f"no image in {images} has a same-named file in any candidate folder")
     return ReviewPlan(names, items, missing)
+
+
+@dataclass
+class UnsureSelection:
+    plan: ReviewPlan  # only the unsure images
+    confidence: dict[str, float]  # every planned image's confidence, by item name
+    sure: list[str]  # left out: at or above the threshold
+
+
+def keep_unsure(plan: ReviewPlan, confidence: dict[str, float], below: float) -> UnsureSelection:
+    """The part of ``plan`` whose images the model is unsure of (``confidence`` by item name below
+    ``below``; see :mod:`alphacut.review.confidence`), least sure first."""
+    missing = [item.name for item in plan.items if item.name not in confidence]
+    if missing:
+        raise InputError(f"no confidence for {len(missing)} images (first: {missing[0]})")
+    unsure = sorted((item for item in plan.items if confidence[item.name] < below), key=lambda item: confidence[item.name])
+    sure = [item.name for item in plan.items if confidence[item.name] >= below]
+    return UnsureSelection(ReviewPlan(plan.labels, unsure, plan.without_candidates), confidence, sure)

@@ -1,4 +1,8 @@
-"""The FastAPI application: models loaded once and shared, limits, API, web page and review."""
+"""The FastAPI application: models loaded once and shared, limits, API, web page and review.
+
+Every request passes, outermost first: remove.bg's error shape (under ``/v1.0/``), the Host and
+Origin guard (:mod:`alphacut.server.hosts`), then the gate (:mod:`alphacut.server.gate`: admission
+and body size before the body is read), then the routes."""
 from __future__ import annotations
 
 from contextlib import asynccontextmanager
@@ -14,7 +18,9 @@ from alphacut import __version__
 from alphacut.models import load_model, looks_like_path
 from alphacut.models.session import SalientSession
 from alphacut.server.errors import install_error_handlers
-from alphacut.server.limits import AdmissionQueue, BodyLimitMiddleware
+from alphacut.server.gate import RequestGate, upload_routes_of
+from alphacut.server.hosts import HostOriginGuard, HostPolicy
+from alphacut.server.limits import AdmissionQueue
 from alphacut.server.settings import ServerSettings
 
 
@@ -34,7 +40,7 @@ def load_sessions(settings: ServerSettings) -> dict[str, SalientSession]:
 
 def create_app(settings: ServerSettings | None = None, *, sessions: dict[str, SalientSession] | None = None) -> FastAPI:
     """Build the app; models load here (before the first request), not per request."""
-    from alphacut.server import compat_rembg, compat_removebg, review_routes, routes
+    from alphacut.server import compat_rembg, compat_removebg, layers_routes, review_routes, routes
 
     settings = settings or ServerSettings()
     queue = AdmissionQueue(settings.concurrency, settings.queue_size, settings.timeout_s)
@@ -50,8 +56,10 @@ def create_app(settings: ServerSettings | None = None, *, sessions: dict[str, Sa
         summary="Offline background removal with soft alpha.",
         description=(
             "POST an image to `/v1/remove` (multipart field `file`, or the raw body) and get the cutout back. "
-            "Limits: request body size (413), image pixels (422), bounded queue (503 with Retry-After), "
-            "per-request timeout (504). With API keys configured, send `Authorization: Bearer KEY`."
+            "Limits: request body size (413), image pixels (422), bounded queue (503 with Retry-After, "
+            "decided before the body is read), per-request timeout (504). Only the server's own host names "
+            "are answered (421), and POSTs from other sites' pages are refused (403). "
+            "With API keys configured, send `Authorization: Bearer KEY`."
         ),
         lifespan=lifespan,
     )
@@ -59,13 +67,13 @@ def create_app(settings: ServerSettings | None = None, *, sessions: dict[str, Sa
     app.state.sessions = sessions if sessions is not None else load_sessions(settings)
     app.state.queue = queue
     install_error_handlers(app)
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_upload_bytes)
-    app.add_middleware(compat_removebg.RemoveBgErrorShape)  # outside the body limit: its 413 gets remove.bg's shape too
-    app.include_router(routes.router)
-    app.include_router(routes.api)
-    app.include_router(review_routes.api)
-    app.include_router(compat_removebg.router)
-    app.include_router(compat_rembg.router)
+    # add_middleware puts each one outside the previous: the last added sees a request first
+    routers = (routes.router, routes.api, review_routes.api, layers_routes.api, compat_removebg.router, compat_rembg.router)
+    app.add_middleware(RequestGate, queue=queue, upload_routes=upload_routes_of(routers), max_upload_bytes=settings.max_upload_bytes)
+    app.add_middleware(HostOriginGuard, policy=HostPolicy(settings.allowed_hosts, settings.allow_ip_hosts))
+    app.add_middleware(compat_removebg.RemoveBgErrorShape)  # outermost: the gate's and guard's errors get remove.bg's shape too
+    for router in routers:
+        app.include_router(router)
     static = static_dir()
     app.mount("/static", StaticFiles(directory=static), name="static")
 

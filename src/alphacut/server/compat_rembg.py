@@ -21,6 +21,7 @@ from alphacut.io.encode import encode_frames
 from alphacut.models.session import SalientSession
 from alphacut.server.auth import require_api_key
 from alphacut.server.compat_fetch import fetch_image
+from alphacut.server.gate import admission_of, upload_route
 
 router = APIRouter(tags=["rembg compatible"], dependencies=[Depends(require_api_key)])
 
@@ -38,6 +39,7 @@ class RembgRequestError(Exception):
 
 
 @router.get("/api/remove", summary="rembg-compatible: remove the background of an image URL", response_class=Response)
+@upload_route
 async def remove_from_url(request: Request) -> Response:
     values = dict(request.query_params)
     url = values.pop("url", None)
@@ -55,6 +57,7 @@ async def remove_from_url(request: Request) -> Response:
 
 
 @router.post("/api/remove", summary="rembg-compatible: remove the background of an uploaded image", response_class=Response)
+@upload_route
 async def remove_upload(request: Request) -> Response:
     try:
         values, form_keys, image = await _read_upload(request)
@@ -76,8 +79,7 @@ def _parse(request: Request, values: dict[str, str], form_keys: frozenset[str]):
 
 
 async def _answer(request: Request, parsed, session: SalientSession, image: bytes) -> Response:
-    state = request.app.state
-    png = await state.queue.run(_render, session, parsed.options, image, state.settings.max_pixels)
+    png = await admission_of(request).run(_render, session, parsed.options, image, request.app.state.settings.max_pixels)
     return Response(png, media_type="image/png", headers={"X-Alphacut-Model": session.spec.name})
 
 

@@ -25,6 +25,7 @@ from alphacut.models.session import SalientSession
 from alphacut.server.auth import require_api_key
 from alphacut.server.compat_fetch import fetch_image
 from alphacut.server.errors import ApiError
+from alphacut.server.gate import admission_of, upload_route
 
 PREFIX = "/v1.0"
 #: The local account's credits: JSON has no infinity, and clients compare and subtract numbers.
@@ -51,6 +52,7 @@ _BODY = {
 
 @router.post("/removebg", summary="remove.bg-compatible background removal", response_class=Response,
              openapi_extra={"requestBody": _BODY})
+@upload_route
 async def removebg(request: Request) -> Response:
     """remove.bg's ``POST /v1.0/removebg``: the fields its API reference lists, the same answers."""
     values, files = await _read_request(request)
@@ -64,7 +66,7 @@ async def removebg(request: Request) -> Response:
         if bg_image is None and parsed.bg_image_url:
             bg_image = await fetch_image(settings, parsed.bg_image_url)
         session: SalientSession = next(iter(state.sessions.values()))
-        result = await state.queue.run(_render, session, parsed.fields, image, bg_image, settings.max_pixels)
+        result = await admission_of(request).run(_render, session, parsed.fields, image, bg_image, settings.max_pixels)
     except (FieldError, UrlFetchError) as exc:
         raise ApiError(400, exc.code, str(exc)) from None
     return _answer(request, result, session)
@@ -137,10 +139,10 @@ async def _read_request(request: Request) -> tuple[dict[str, Any], dict[str, byt
 
 
 class RemoveBgErrorShape:
-    """ASGI middleware: an error answered under ``/v1.0/`` (by a route, the body limit, routing or
-    the API-key check, all of which speak ``{"error": code, "detail": message}``) is re-cast as
-    remove.bg's ``{"errors": [{"title": message, "code": code}]}`` with remove.bg's status.
-    It must wrap the body-limit middleware, so add it after that one."""
+    """ASGI middleware: an error answered under ``/v1.0/`` (by a route, the request gate, the Host
+    and Origin guard, routing or the API-key check, all of which speak ``{"error": code, "detail":
+    message}``) is re-cast as remove.bg's ``{"errors": [{"title": message, "code": code}]}`` with
+    remove.bg's status. It must wrap the gate and the guard, so add it after them."""
 
     def __init__(self, app, prefix: str = PREFIX + "/"):
         self.app = app

@@ -4,6 +4,8 @@
 cause                          status  code
 =============================  ======  =========================
 body over the upload limit     413     payload_too_large
+Host not served here           421     host_not_allowed
+POST from another site's page  403     origin_not_allowed
 image over the pixel limit     422     image_too_large
 not an image / corrupt         422     invalid_input
 bad option value               422     invalid_option
@@ -15,12 +17,14 @@ anything else                  500     internal_error
 """
 from __future__ import annotations
 
+import json
 import logging
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import Send
 
 from alphacut.errors import AlphacutError, ImageTooLargeError, InputError, OptionError, OutputError
 from alphacut.server.limits import QueueFullError, RequestTimeoutError
@@ -38,6 +42,16 @@ class ApiError(Exception):
 
 def error_response(status: int, code: str, detail: str, headers: dict[str, str] | None = None) -> JSONResponse:
     return JSONResponse({"error": code, "detail": detail}, status_code=status, headers=headers)
+
+
+async def send_error(send: Send, status: int, code: str, detail: str, headers: dict[str, str] | None = None) -> None:
+    """The same JSON error sent straight through ASGI, by middleware answering before the app runs;
+    the connection is closed after it, since the request's body (if any) is left unread."""
+    body = json.dumps({"error": code, "detail": detail}).encode()
+    raw = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()), (b"connection", b"close")]
+    raw += [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in (headers or {}).items()]
+    await send({"type": "http.response.start", "status": status, "headers": raw})
+    await send({"type": "http.response.body", "body": body})
 
 
 def _status_of(exc: AlphacutError) -> tuple[int, str]:

@@ -1,15 +1,16 @@
-"""Back-pressure: a request-body size limit and a bounded admission queue in front of the workers.
+"""Back-pressure: a bounded admission count in front of a fixed pool of worker threads.
 
-Inference is CPU-bound, so requests run in a fixed pool of worker threads. At most
-``concurrency + queue_size`` requests are admitted at once; the next one is refused at the door
-(503 with ``Retry-After``) instead of piling up in memory, which is how unbounded servers leak
-under load. A request that waits longer than its timeout gets 504, but keeps its slot until its
-worker really finishes, so the bound holds even for abandoned work.
+Inference is CPU-bound, so requests run on ``concurrency`` worker threads. At most
+``concurrency + queue_size`` upload requests are admitted at once, counted from the moment their
+head arrives, before any of their body is read (:mod:`alphacut.server.gate` admits them); the next
+one is refused at the door (503 with ``Retry-After``), so memory is bounded by that count whatever
+clients send, as in nginx's and uvicorn's connection limits. A request that waits longer than its
+timeout gets 504 but keeps its slot until its worker really finishes, so the bound holds even for
+abandoned work.
 """
 from __future__ import annotations
 
 import asyncio
-import json
 import math
 import threading
 import time
@@ -31,8 +32,46 @@ class RequestTimeoutError(Exception):
     """A request's result was not ready within the server's timeout."""
 
 
+class Admission:
+    """One admitted request's slot. It is held by the request until its answer is sent and by
+    each job it runs until that job ends; the slot frees when both have let go."""
+
+    def __init__(self, queue: "AdmissionQueue"):
+        self._queue = queue
+        self._holds = 1  # the request itself
+        self._lock = threading.Lock()
+
+    async def run(self, job: Callable[..., T], *args: Any) -> T:
+        """Run ``job(*args)`` on a worker and await its result (:class:`RequestTimeoutError` after
+        the queue's timeout; the job keeps this slot until it really ends)."""
+        self._hold()
+        try:
+            future = self._queue.submit(job, *args)
+        except BaseException:
+            self.release()
+            raise
+        future.add_done_callback(lambda done: self._queue.count_done(done, self.release))
+        try:
+            return await asyncio.wait_for(asyncio.wrap_future(future), self._queue.timeout_s)
+        except asyncio.TimeoutError:
+            raise RequestTimeoutError(f"no result within the server's timeout of {self._queue.timeout_s:g} s") from None
+
+    def _hold(self) -> None:
+        with self._lock:
+            if self._holds == 0:
+                raise RuntimeError("this admission was already released")
+            self._holds += 1
+
+    def release(self) -> None:
+        with self._lock:
+            self._holds -= 1
+            freed = self._holds == 0
+        if freed:
+            self._queue.free_slot()
+
+
 class AdmissionQueue:
-    """Runs blocking jobs on ``concurrency`` threads with at most ``queue_size`` jobs waiting."""
+    """``capacity`` admission slots in front of ``concurrency`` worker threads."""
 
     def __init__(self, concurrency: int, queue_size: int, timeout_s: float):
         self.concurrency = concurrency
@@ -47,6 +86,8 @@ class AdmissionQueue:
         self.refused = 0
 
     def stats(self) -> dict[str, Any]:
+        """``admitted`` counts requests from their head to their answer: ``waiting`` are those
+        not on a worker (reading their body, or queued)."""
         with self._lock:
             return {
                 "concurrency": self.concurrency,
@@ -65,8 +106,8 @@ class AdmissionQueue:
             ahead = max(1, self._admitted - self.concurrency + 1)
             return max(1, math.ceil(ahead * self._mean_service_s / self.concurrency))
 
-    async def run(self, job: Callable[..., T], *args: Any) -> T:
-        """Admit ``job`` (or raise :class:`QueueFullError`), run it on a worker, await its result."""
+    def admit(self) -> Admission:
+        """A slot for one request, or :class:`QueueFullError` when all are taken."""
         with self._lock:
             full = self._admitted >= self.capacity
             if full:
@@ -75,16 +116,20 @@ class AdmissionQueue:
                 self._admitted += 1
         if full:
             raise QueueFullError(self.retry_after())
-        try:
-            future = self._pool.submit(self._timed, job, *args)
-        except BaseException:
-            self._release(None)
-            raise
-        future.add_done_callback(self._release)
-        try:
-            return await asyncio.wait_for(asyncio.wrap_future(future), self.timeout_s)
-        except asyncio.TimeoutError:
-            raise RequestTimeoutError(f"no result within the server's timeout of {self.timeout_s:g} s") from None
+        return Admission(self)
+
+    def submit(self, job: Callable[..., T], *args: Any) -> Future:
+        return self._pool.submit(self._timed, job, *args)
+
+    def count_done(self, future: Future, then: Callable[[], None]) -> None:
+        if not future.cancelled():
+            with self._lock:
+                self.completed += 1
+        then()
+
+    def free_slot(self) -> None:
+        with self._lock:
+            self._admitted -= 1
 
     def _timed(self, job: Callable[..., T], *args: Any) -> T:
         with self._lock:
@@ -98,74 +143,5 @@ class AdmissionQueue:
                 self._running -= 1
                 self._mean_service_s = 0.8 * self._mean_service_s + 0.2 * elapsed
 
-    def _release(self, future: Future | None) -> None:
-        with self._lock:
-            self._admitted -= 1
-            if future is not None and not future.cancelled():
-                self.completed += 1
-
     def shutdown(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
-
-
-class BodyTooLargeError(Exception):
-    pass
-
-
-class BodyLimitMiddleware:
-    """ASGI middleware: 413 with a JSON error for request bodies over ``max_bytes``.
-
-    A declared ``Content-Length`` over the limit is refused before anything is read; a chunked
-    or understated body is cut off as soon as the running count passes the limit.
-    """
-
-    def __init__(self, app, max_bytes: int):
-        self.app = app
-        self.max_bytes = max_bytes
-
-    async def __call__(self, scope, receive, send) -> None:
-        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
-            await self.app(scope, receive, send)
-            return
-        declared = dict(scope.get("headers") or ()).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._refuse(send)
-            return
-        state = {"received": 0, "exceeded": False, "started": False}
-
-        async def limited_receive():
-            message = await receive()
-            if message["type"] == "http.request":
-                state["received"] += len(message.get("body", b""))
-                if state["received"] > self.max_bytes:
-                    state["exceeded"] = True
-                    raise BodyTooLargeError
-            return message
-
-        async def guarded_send(message):
-            if state["exceeded"]:
-                return  # the app's own reaction to the cut-off body is replaced by our 413
-            if message["type"] == "http.response.start":
-                state["started"] = True
-            await send(message)
-
-        try:
-            await self.app(scope, limited_receive, guarded_send)
-        except Exception:
-            if not state["exceeded"]:
-                raise
-        if state["exceeded"] and not state["started"]:
-            await self._refuse(send)
-
-    async def _refuse(self, send) -> None:
-        limit_mib = self.max_bytes / (1024 * 1024)
-        body = json.dumps({
-            "error": "payload_too_large",
-            "detail": f"request body exceeds the server's upload limit of {self.max_bytes:,} bytes ({limit_mib:.1f} MiB)",
-        }).encode()
-        await send({
-            "type": "http.response.start",
-            "status": 413,
-            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()), (b"connection", b"close")],
-        })
-        await send({"type": "http.response.body", "body": body})

@@ -16,13 +16,15 @@ from PIL import Image
 from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
-from alphacut.io.decode import decode_image, open_image
-from alphacut.io.encode import encode_frames
+from alphacut.io.decode import open_image, read_frames
+from alphacut.io.encode import encode_stream
 from alphacut.models.session import SalientSession
 from alphacut.pipeline import RemoveOptions, Remover
 from alphacut.server.auth import require_api_key
 from alphacut.server.errors import ApiError
+from alphacut.server.gate import admission_of, upload_route
 from alphacut.server.params import RemoveParams
+from alphacut.server.settings import ServerSettings
 
 MEDIA_TYPES = {"png": "image/png", "webp": "image/webp"}
 FILE_PARTS = ("file", "bg_image", "hints")
@@ -95,6 +97,7 @@ async def models(request: Request) -> dict[str, Any]:
 
 @api.post("/remove", tags=["images"], summary="Remove the background", response_class=Response,
           openapi_extra={"requestBody": _IMAGE_BODY}, responses=_IMAGE_RESPONSES)
+@upload_route
 async def remove(request: Request, params: Annotated[RemoveParams, Query()]) -> Response:
     """The cutout (RGBA), or with ``mask=true`` the grey mask, or with ``bg``/``bg_image`` the
     subject on a new background."""
@@ -103,6 +106,7 @@ async def remove(request: Request, params: Annotated[RemoveParams, Query()]) -> 
 
 @api.post("/mask", tags=["images"], summary="The alpha mask only", response_class=Response,
           openapi_extra={"requestBody": _IMAGE_BODY}, responses=_IMAGE_RESPONSES)
+@upload_route
 async def mask(request: Request, params: Annotated[RemoveParams, Query()]) -> Response:
     """The grey alpha mask (255 = subject) of the uploaded image."""
     return await _process(request, params, force_mask=True)
@@ -116,9 +120,8 @@ async def _process(request: Request, params: RemoveParams, *, force_mask: bool) 
         params = params.model_copy(update={"mask": True})
     RemoveOptions.from_user(**params.remove_values())  # a bad or contradictory option: 422 before any work
     session = _session(request, params.model)
-    state = request.app.state
     start = time.perf_counter()
-    result = await state.queue.run(_render, session, params, upload, state.settings.max_pixels)
+    result = await admission_of(request).run(_render, session, params, upload, request.app.state.settings)
     elapsed_ms = (time.perf_counter() - start) * 1000
     stem = PurePath(upload.filename).stem or "image"
     suffix = "mask" if params.mask else "cutout"
@@ -193,15 +196,14 @@ async def _read_form(request: Request) -> tuple[Upload, dict[str, str]]:
     return upload, fields
 
 
-def _render(session: SalientSession, params: RemoveParams, upload: Upload, max_pixels: int) -> bytes:
-    """Decode, cut out and encode one upload; runs on a worker thread."""
-    decoded = decode_image(upload.data, name="upload", max_pixels=max_pixels)
-    background = decode_image(upload.bg_image, name="bg_image", max_pixels=max_pixels).frames[0].image if upload.bg_image else None
+def _render(session: SalientSession, params: RemoveParams, upload: Upload, settings: ServerSettings) -> bytes:
+    """Decode, cut out and encode one upload, an animation a frame at a time; runs on a worker thread."""
+    max_pixels = settings.max_pixels
+    decoded = read_frames(upload.data, name="upload", max_pixels=max_pixels, max_frames=settings.max_frames)
     hints = _open_hints(upload.hints, max_pixels) if upload.hints else None
-    options = RemoveOptions.from_user(**params.remove_values(), bg_image=background, max_pixels=max_pixels)
-    frames = Remover(session, options).process(decoded, hints=hints)
-    durations = [frame.duration for frame in decoded.frames]
-    return encode_frames(frames, params.format, durations=durations, loop=decoded.loop)
+    # the background's first frame only: RemoveOptions decodes it (an animation is not decoded whole)
+    options = RemoveOptions.from_user(**params.remove_values(), bg_image=upload.bg_image, max_pixels=max_pixels)
+    return encode_stream(Remover(session, options).results(decoded, hints=hints), params.format, loop=decoded.loop)
 
 
 def _open_hints(data: bytes, max_pixels: int) -> Image.Image:

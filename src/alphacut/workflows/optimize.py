@@ -31,7 +31,6 @@ loading a model never needs this workflow).
 from __future__ import annotations
 
 import hashlib
-import os
 import statistics
 import time
 from dataclasses import dataclass
@@ -42,9 +41,10 @@ import numpy as np
 from PIL import Image
 
 from alphacut.errors import InputError, ModelError
-from alphacut.io.decode import decode_image
+from alphacut.io.decode import decode_first_frame
 from alphacut.io.files import list_images
 from alphacut.models.forms import FormRecord, base_fingerprint, cpu_isa, record_forms, recorded_forms
+from alphacut.models.quantize import int8_float_layers, nncf_available, quantize_int8, sensitive_layers  # noqa: F401
 from alphacut.models.runtimes import OnnxRuntimeEngine, OpenVinoEngine, Runtime, cpu_has_native_bf16, openvino_available
 from alphacut.models.session import SalientSession
 from alphacut.models.spec import ModelSpec
@@ -54,7 +54,6 @@ MAX_D_IOU = 0.005
 MAX_D_MAE = 0.002
 #: How far from an output convolutions stay in float in each int8 form (see :func:`sensitive_layers`).
 INT8_FLOAT_DEPTHS = (0, 1)
-CONVOLUTIONS = {"Convolution", "GroupConvolution"}
 Report = Callable[[str], None]
 
 
@@ -64,12 +63,6 @@ class Candidate:
     runtime: str
     precision: str
     file: str  # relative to the model's folder
-
-
-def nncf_available() -> bool:
-    import importlib.util
-
-    return importlib.util.find_spec("nncf") is not None
 
 
 def int8_file(depth: int) -> str:
@@ -105,7 +98,7 @@ def image_files(folder: Path) -> list[Path]:
 
 def read_rgb(path: Path) -> Image.Image:
     """The image at ``path`` as PIL RGB, decoded as everywhere else (orientation, pixel limit)."""
-    return decode_image(path).frames[0].image.convert("RGB")
+    return decode_first_frame(path).convert("RGB")
 
 
 def _digest(path: Path) -> str:
@@ -130,74 +123,6 @@ def calibration_files(folders: list[Path], count: int, gate_files: Iterable[Path
 
 
 # --- building -------------------------------------------------------------------------------------
-
-def sensitive_layers(model, depth: int) -> list[str]:
-    """Friendly names of the convolutions kept in float: the first one (it sees the raw image) and
-    every one at most ``depth`` convolutions away from a graph output. In U-shaped nets such as
-    ISNet these are the output head and the residual paths of each stage that feed it most
-    directly, where int8 rounding reaches the mask with the least averaging."""
-    import heapq
-
-    first = next((op.get_friendly_name() for op in model.get_ordered_ops() if op.get_type_name() in CONVOLUTIONS), None)
-    hops: dict[str, int] = {}
-    frontier = [(0, index, result.input_value(0).get_node()) for index, result in enumerate(model.get_results())]
-    counter = len(frontier)
-    while frontier:  # Dijkstra over the graph, backwards from the outputs; a convolution costs 1
-        distance, _, node = heapq.heappop(frontier)
-        name = node.get_friendly_name()
-        if name in hops and hops[name] <= distance:
-            continue
-        hops[name] = distance
-        after = distance + (node.get_type_name() in CONVOLUTIONS)
-        for index in range(node.get_input_size()):
-            counter += 1
-            heapq.heappush(frontier, (after, counter, node.input_value(index).get_node()))
-    names = {op.get_friendly_name() for op in model.get_ordered_ops()
-             if op.get_type_name() in CONVOLUTIONS and hops.get(op.get_friendly_name(), depth + 1) <= depth}
-    if first:
-        names.add(first)
-    return sorted(names)
-
-
-def int8_float_layers(source: Path, depths: Iterable[int]) -> dict[int, list[str]]:
-    """The layers each int8 form keeps in float, by depth. A depth is left out when it keeps the
-    same layers as a smaller one (the same form twice) or every convolution (no int8 left)."""
-    import openvino as ov
-
-    model = ov.Core().read_model(str(source))
-    convolutions = sum(op.get_type_name() in CONVOLUTIONS for op in model.get_ordered_ops())
-    kept: dict[int, list[str]] = {}
-    for depth in sorted(depths):
-        layers = sensitive_layers(model, depth)
-        if layers not in kept.values() and len(layers) < convolutions:
-            kept[depth] = layers
-    return kept
-
-
-def quantize_int8(source: Path, target: Path, calibration: list[np.ndarray], keep: list[str], report: Report) -> None:
-    """NNCF post-training quantisation of ``source`` into the OpenVINO IR ``target`` (.xml + .bin),
-    the layers named in ``keep`` left in float."""
-    import logging
-
-    import nncf
-    import openvino as ov
-
-    logging.getLogger("nncf").setLevel(logging.ERROR)
-    model = ov.Core().read_model(str(source))
-    report(f"{target.name}: calibrating on {len(calibration)} images, {len(keep)} layers kept in float")
-    quantised = nncf.quantize(
-        model,
-        nncf.Dataset(calibration),
-        subset_size=len(calibration),
-        ignored_scope=nncf.IgnoredScope(names=keep, validate=False),
-        fast_bias_correction=True,
-        preset=nncf.QuantizationPreset.MIXED,  # asymmetric activations: the input and upsampled maps are signed
-    )
-    staging = target.with_name(f".{target.stem}.part.xml")
-    ov.save_model(quantised, str(staging), compress_to_fp16=False)
-    os.replace(staging.with_suffix(".bin"), target.with_suffix(".bin"))
-    os.replace(staging, target)
-
 
 def open_candidate(candidate: Candidate, folder: Path, spec: ModelSpec, threads: int | None) -> Runtime:
     path = folder / candidate.file

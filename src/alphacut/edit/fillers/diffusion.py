@@ -12,6 +12,7 @@ import numpy as np
 
 from alphacut.edit.fillers.base import check_inputs
 from alphacut.edit.fillers.registry import register_filler
+from alphacut.errors import OptionError
 
 _FLAGS = {"telea": cv2.INPAINT_TELEA, "ns": cv2.INPAINT_NS}
 
@@ -21,9 +22,11 @@ class DiffusionFiller:
 
     def __init__(self, method: str = "telea", radius: int = 5):
         if method not in _FLAGS:
-            raise ValueError(f"method must be telea or ns, not {method!r}")
+            raise OptionError(f"method must be telea or ns, not {method!r}")
+        if isinstance(radius, bool) or not isinstance(radius, int) or radius < 1:
+            raise OptionError(f"a diffusion radius must be a whole number of pixels >= 1, not {radius!r}")
         self.name = method
-        self.radius = int(radius)
+        self.radius = radius
 
     def fill(self, rgb: np.ndarray, hole: np.ndarray) -> np.ndarray:
         rgb, hole = check_inputs(rgb, hole)

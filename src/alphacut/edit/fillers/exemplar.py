@@ -26,6 +26,7 @@ import numpy as np
 from alphacut.edit.fillers.base import check_inputs
 from alphacut.edit.fillers.diffusion import DiffusionFiller
 from alphacut.edit.fillers.registry import register_filler
+from alphacut.errors import InputError, OptionError
 
 #: The coarsest level is filled by exhaustive search over at most this many (hole pixel, source
 #: patch) pairs; sources are subsampled evenly beyond it.
@@ -49,7 +50,8 @@ GUIDE_SIGMA = 2.0
 
 @register_filler("exemplar")
 class ExemplarFiller:
-    """PatchMatch + voting hole filler.
+    """PatchMatch + voting hole filler. A hole that leaves no whole patch of the image to copy
+    from is an InputError that says so: the fill is never handed to another filler unannounced.
 
     Parameters
     ----------
@@ -61,7 +63,8 @@ class ExemplarFiller:
         EM steps per level (the coarsest gets two more) and PatchMatch sweeps per EM step.
     source
         Optional H' x W' x 3 uint8 image to take patches from instead of the image itself
-        (texture synthesis: a new background made of a sample of wood, paper, fabric).
+        (texture synthesis: a new background made of a sample of wood, paper, fabric). It must
+        hold at least one whole patch; the pyramid stops where a halved source would not.
     seed
         Random seed: the same inputs give the same output.
     reach
@@ -104,20 +107,27 @@ class ExemplarFiller:
         guide: float = 1.0,
     ):
         if patch < 3 or patch % 2 == 0:
-            raise ValueError("patch must be an odd size >= 3")
+            raise OptionError(f"exemplar patch must be an odd size >= 3, not {patch!r}")
         if votes is None:
             votes = 1 if source is not None else DEFAULT_VOTES
         if votes < 1:
-            raise ValueError("votes must be >= 1")
+            raise OptionError(f"exemplar votes must be >= 1, not {votes!r}")
         if guide < 0:
-            raise ValueError("guide must be >= 0")
+            raise OptionError(f"exemplar guide must be >= 0, not {guide!r}")
+        if source is not None:
+            source = np.asarray(source)
+            if source.dtype != np.uint8 or source.ndim != 3 or source.shape[2] < 3:
+                raise InputError(f"a texture must be H x W x 3 uint8 RGB, got {source.dtype} {source.shape}")
+            if min(source.shape[:2]) < patch:
+                raise InputError(f"the texture is {source.shape[1]}x{source.shape[0]} px; the exemplar filler "
+                                 f"needs at least {patch}x{patch} (one whole patch) to copy from")
         self.votes = votes
         self.guide = guide
         self.radius = patch // 2
         self.min_side = max(min_side, 2 * patch + 1)
         self.em_iterations = em_iterations
         self.pm_iterations = pm_iterations
-        self.source = None if source is None else np.ascontiguousarray(np.asarray(source, np.uint8)[..., :3])
+        self.source = None if source is None else np.ascontiguousarray(source[..., :3])
         self.seed = seed
         self.reach = reach
         self.thin = thin
@@ -129,7 +139,8 @@ class ExemplarFiller:
         work = rgb.astype(np.float32)
         if self.guide > 0 and self.source is None:
             work = np.concatenate([work, np.sqrt(self.guide) * _layout(rgb, hole)], axis=2)
-        images, holes = _pyramid(work, hole, self.min_side, self.radius, self.source is not None, self.thin)
+        max_levels = None if self.source is None else _levels_within(self.source.shape[:2], 2 * self.radius + 1)
+        images, holes = _pyramid(work, hole, self.min_side, self.radius, self.source is not None, self.thin, max_levels)
         sources = _source_pyramid(self.source, len(images)) if self.source is not None else None
         current = None
         nnf = None
@@ -143,8 +154,11 @@ class ExemplarFiller:
                 nearby = valid & _near(level_hole, self.reach)
                 if nearby.sum() >= 4 * (2 * self.radius + 1) ** 2:
                     valid = nearby
-            if not valid.any():
-                return DiffusionFiller("telea").fill(rgb, hole)
+            if not valid.any():  # only at full size: coarser levels are made only while sources remain
+                side = 2 * self.radius + 1
+                raise InputError(f"the exemplar filler found no {side}x{side} patch outside the hole to copy "
+                                 f"from: the hole leaves too little of the {rgb.shape[1]}x{rgb.shape[0]} image; "
+                                 "use a smaller mask or a diffusion filler (telea, ns)")
             if current is None:
                 if sources is None:
                     _onion_peel(image, level_hole, *_subsample(valid, ONION_BUDGET // max(1, int(level_hole.sum()))),
@@ -263,11 +277,22 @@ def _half(shape: tuple[int, int]) -> tuple[int, int]:
     return (shape[1] + 1) // 2, (shape[0] + 1) // 2  # cv2 (width, height)
 
 
-def _pyramid(image: np.ndarray, hole: np.ndarray, min_side: int, radius: int, external: bool, thin: float = 1.0):
+def _levels_within(shape: tuple[int, int], side: int) -> int:
+    """How many pyramid levels (full size included) an external source keeps at least one whole
+    ``side`` x ``side`` patch: a coarser level would copy only the source's reflected border."""
+    levels, (height, width) = 1, shape
+    while min((height + 1) // 2, (width + 1) // 2) >= side:
+        levels, height, width = levels + 1, (height + 1) // 2, (width + 1) // 2
+    return levels
+
+
+def _pyramid(image: np.ndarray, hole: np.ndarray, min_side: int, radius: int, external: bool, thin: float = 1.0,
+             max_levels: int | None = None):
     """Images and holes from fine (index 0) to coarse; a coarse pixel is hole if any of its fine
-    pixels is. Stops when the image gets small, the hole gets thin, or too little source is left."""
+    pixels is. Stops when the image gets small, the hole gets thin, too little source is left, or
+    at ``max_levels``."""
     images, holes = [image], [hole]
-    while True:
+    while max_levels is None or len(images) < max_levels:
         current_hole = holes[-1]
         height, width = current_hole.shape
         if min(height, width) // 2 < min_side:

@@ -58,8 +58,7 @@ class OnnxFiller:
             raise ModelError(f"{self.path}: onnxruntime cannot load this model ({str(exc).splitlines()[0]})") from None
         self.image_input, self.mask_input, self.fixed_size = _inputs_of(self.session, self.path)
         self.output = self.session.get_outputs()[0].name
-        declared = self.session.get_modelmeta().custom_metadata_map.get("multiple")
-        self.multiple = max(1, int(declared) if declared and declared.isdigit() else int(multiple))
+        self.multiple = _declared_multiple(self.session, self.path, multiple)
         self.max_side = max_side
         self.name = f"onnx:{self.path.name}"
 
@@ -88,9 +87,11 @@ class OnnxFiller:
             self.image_input: np.ascontiguousarray(image.transpose(2, 0, 1)[None], np.float32),
             self.mask_input: np.ascontiguousarray(mask[None, None], np.float32),
         }
+        from alphacut.models.failures import INFERENCE_ERRORS  # imports onnxruntime, as __init__ does
+
         try:
             raw = self.session.run([self.output], feed)[0]
-        except Exception as exc:
+        except INFERENCE_ERRORS as exc:
             raise ModelError(f"{self.path}: the inpainting model failed to run ({str(exc).splitlines()[0]})") from None
         raw = np.asarray(raw, np.float32)
         if raw.ndim != 4 or raw.shape[:2] != (1, 3):
@@ -103,6 +104,17 @@ class OnnxFiller:
         out = rgb.copy()
         out[hole] = np.clip(np.rint(painted[hole] * 255.0), 0, 255).astype(np.uint8)
         return out
+
+
+def _declared_multiple(session, path: Path, default: int) -> int:
+    """The ``multiple`` the graph declares in its metadata, else ``default``; a declaration that is
+    not a whole number >= 1 is an error, not silently replaced by the default."""
+    declared = session.get_modelmeta().custom_metadata_map.get("multiple")
+    if declared is None:
+        return max(1, int(default))
+    if not declared.strip().isdigit() or int(declared) < 1:
+        raise ModelError(f"{path}: its metadata says multiple={declared!r}; it must be a whole number >= 1")
+    return int(declared)
 
 
 def _inputs_of(session, path: Path) -> tuple[str, str, tuple[int, int] | None]:

@@ -1,4 +1,6 @@
 // alphacut review page: show an image's candidate cutouts side by side, vote with a click or a key.
+// Review is blind on the server: until you vote on an image its candidates come as tokens, in an
+// order shuffled for you, with no votes; your vote's answer names them and gives the tally.
 "use strict";
 
 const $ = (selector, root = document) => root.querySelector(selector);
@@ -6,7 +8,7 @@ const params = new URLSearchParams(location.search);
 const reviewName = params.get("name");
 const seen = []; // item ids this reviewer has seen, for "back"
 let current = null;
-let order = []; // candidate labels in display order (key 1 = order[0])
+let order = []; // candidate tokens in display order (key 1 = order[0])
 let busy = false;
 
 const keyInput = $("#api-key"), reviewerInput = $("#reviewer"), bgInput = $("#bg");
@@ -16,7 +18,6 @@ bgInput.value = localStorage.getItem("alphacut-review-bg") || bgInput.value;
 keyInput.addEventListener("change", () => { localStorage.setItem("alphacut-api-key", keyInput.value.trim()); start(); });
 reviewerInput.addEventListener("change", () => { localStorage.setItem("alphacut-reviewer", reviewerInput.value.trim()); start(); });
 bgInput.addEventListener("input", () => { localStorage.setItem("alphacut-review-bg", bgInput.value); paintColour(); });
-$("#blind").addEventListener("change", () => current && render(current));
 
 const reviewer = () => reviewerInput.value.trim();
 const headers = () => (keyInput.value.trim() ? { Authorization: `Bearer ${keyInput.value.trim()}` } : {});
@@ -86,37 +87,24 @@ function updateProgress(mine, total) {
   $("#progress-text").textContent = `${mine} of ${total} images voted by you`;
 }
 
-function shuffled(labels, seed) {
-  // A stable order per reviewer and image: no position bias, yet the same page on reload.
-  let state = 2166136261;
-  for (const ch of `${seed}`) state = Math.imul(state ^ ch.charCodeAt(0), 16777619) >>> 0;
-  const random = () => ((state = Math.imul(state ^ (state >>> 15), 2246822507) >>> 0) / 4294967296);
-  const copy = [...labels];
-  for (let i = copy.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [copy[i], copy[j]] = [copy[j], copy[i]];
-  }
-  return copy;
-}
-
 async function show(item) {
   // Fetch everything first, then swap the page at once: a key pressed meanwhile cannot hit
   // the previous image's candidates.
   $("#item").dataset.ready = "false";
-  const labels = shuffled(item.candidates, `${reviewer()}/${item.id}`);
+  const tokens = item.candidates; // already in this reviewer's order
   const original = await blobURL(`${base()}/items/${item.id}/image`);
-  const urls = await Promise.all(labels.map((label) => blobURL(`${base()}/items/${item.id}/candidates/${encodeURIComponent(label)}`)));
-  const cards = labels.map((label, index) => {
+  const urls = await Promise.all(tokens.map((token) => blobURL(`${base()}/items/${item.id}/candidates/${encodeURIComponent(token)}`)));
+  const cards = tokens.map((token, index) => {
     const card = $("#candidate").content.firstElementChild.cloneNode(true);
-    card.dataset.choice = label;
+    card.dataset.choice = token;
     $(".key-number", card).textContent = index + 1;
     card.querySelectorAll("img").forEach((img) => { img.src = urls[index]; });
-    card.addEventListener("click", () => vote(label));
+    card.addEventListener("click", () => vote(token));
     return card;
   });
   document.querySelectorAll("#item img").forEach((img) => { if (img.src.startsWith("blob:")) URL.revokeObjectURL(img.src); });
   current = item;
-  order = labels;
+  order = tokens;
   if (seen[seen.length - 1] !== item.id) seen.push(item.id);
   $("#item-name").textContent = item.name;
   $("#original").src = original;
@@ -127,19 +115,18 @@ async function show(item) {
 }
 
 function render(item) {
-  const blind = $("#blind").checked && !item.your_vote;
   for (const card of document.querySelectorAll(".candidate")) {
-    const label = card.dataset.choice;
-    $(".label", card).textContent = blind ? `candidate ${order.indexOf(label) + 1}` : label;
-    card.classList.toggle("chosen", item.your_vote === label);
+    const token = card.dataset.choice;
+    $(".label", card).textContent = item.blind ? `candidate ${order.indexOf(token) + 1}` : item.labels[token];
+    card.classList.toggle("chosen", item.your_vote === token);
   }
   $("#none").classList.toggle("active", item.your_vote === "none");
-  if (item.total) {
-    const counts = Object.entries(item.counts).map(([label, count]) => `${blind ? "?" : label}: ${count}`).join(", ");
+  if (item.blind) {
+    $("#tally").textContent = "names and votes are shown once you have voted";
+  } else {
+    const counts = Object.entries(item.counts).map(([label, count]) => `${label}: ${count}`).join(", ");
     const agreement = item.agreement === null ? "" : `, agreement ${Math.round(item.agreement * 100)}%`;
     $("#tally").textContent = `${item.total} vote(s) so far \u2014 ${counts}${agreement}`;
-  } else {
-    $("#tally").textContent = "no votes yet";
   }
 }
 
@@ -178,11 +165,12 @@ $("#show-table").addEventListener("click", async () => {
   const table = $("#table");
   table.hidden = !table.hidden;
   if (table.hidden) return;
-  const summary = await (await api(base())).json();
+  const summary = await (await api(`${base()}?${new URLSearchParams({ reviewer: reviewer() })}`)).json();
   $("tbody", table).replaceChildren(...summary.items.map((entry) => {
     const row = document.createElement("tr");
-    const agreement = entry.agreement === null ? "" : `${Math.round(entry.agreement * 100)}%`;
-    for (const text of [entry.name, entry.total, entry.winner || "", agreement]) {
+    const agreement = entry.agreement === null || entry.blind ? "" : `${Math.round(entry.agreement * 100)}%`;
+    const cells = entry.blind ? [entry.name, "vote to see", "", ""] : [entry.name, entry.total, entry.winner || "", agreement];
+    for (const text of cells) {
       const cell = document.createElement("td");
       cell.textContent = text;
       row.append(cell);

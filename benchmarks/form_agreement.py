@@ -1,0 +1,97 @@
+"""Agreement of int8 forms with the fp32 model, image by image, on every dev set (issue 17).
+
+For each set, the first ``--per-set`` images (evenly spread over the set) go through the fp32
+graph (onnxruntime, the reference) and through each int8 form given; per image, the IoU of the
+two masks cut at 0.5 (:func:`alphacut.models.fast_form.mask_agreement`). Printed per set: the
+mean IoU against fp32, the share of images at IoU >= 0.99, the worst image, and the mean
+absolute difference of the probabilities. This is the measure the install-time gate applies
+to generated scenes; here it is applied to real photos, graphics and pixel art.
+
+Usage (the store holding the forms in ALPHACUT_HOME):
+  ALPHACUT_HOME=/tmp/h6home nice -n 10 .venv/bin/python benchmarks/form_agreement.py \\
+      --form install=model.int8.xml --form dev-calibrated=model.int8-dev.xml --per-set 12 \\
+      --reference-cache /tmp/fp32-outputs ../shared/data/*/ > /tmp/agreement.md
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from alphacut.models import get_spec
+from alphacut.models.fast_form import MIN_IOU, mask_agreement
+from alphacut.models.runtimes import OnnxRuntimeEngine, OpenVinoEngine, cpu_has_native_bf16
+from alphacut.models.session import SalientSession
+from alphacut.models.store import installed_file, model_dir
+from alphacut.workflows.optimize import image_files, read_rgb
+
+
+def fp32_output(reference, batch, cache: Path | None, set_name: str, stem: str, prepare, spec) -> np.ndarray:
+    """The fp32 graph's probability at the model's size, from the cache when there."""
+    saved = cache / set_name / f"{stem}.npy" if cache else None
+    if saved is not None and saved.is_file():
+        return np.load(saved)
+    output = prepare.postprocess(reference.run(batch), spec.input_size)
+    if saved is not None:
+        saved.parent.mkdir(parents=True, exist_ok=True)
+        np.save(saved, output.astype(np.float32))
+    return output
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("sets", nargs="+", type=Path, help="folders with images/ (or images directly)")
+    parser.add_argument("--model", default="isnet")
+    parser.add_argument("--form", action="append", required=True, metavar="LABEL=FILE",
+                        help="an int8 form: label and file in the model's folder (repeatable)")
+    parser.add_argument("--per-set", type=int, default=12, help="images per set, evenly spread")
+    parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--reference-cache", type=Path, default=None,
+                        help="folder where fp32 outputs are saved and reused (keyed by set and image name)")
+    args = parser.parse_args()
+
+    spec = get_spec(args.model)
+    base = installed_file(spec)
+    prepare = SalientSession(spec, base, None)  # type: ignore[arg-type]
+    reference = OnnxRuntimeEngine(base, output=spec.output, threads=args.threads)
+    precision = "bf16" if cpu_has_native_bf16() else "f32"
+    forms = {}
+    for item in args.form:
+        label, _, file = item.partition("=")
+        forms[label] = OpenVinoEngine(model_dir(spec.name) / file, output=None, threads=args.threads, precision=precision)
+
+    print(f"fp32 reference: {base}; int8 float layers in {precision}; IoU of masks at 0.5, {args.per_set} images per set\n")
+    print("| set | images | form | mean IoU vs fp32 | share IoU >= 0.99 | worst IoU | mean abs. diff. |")
+    print("|---|---|---|---|---|---|---|")
+    started = time.time()
+    everything: dict[str, list[float]] = {label: [] for label in forms}
+    for folder in args.sets:
+        files = image_files(folder)
+        if not files:
+            continue
+        step = max(1, len(files) // args.per_set)
+        chosen = files[::step][: args.per_set]
+        scores: dict[str, list[tuple[float, float]]] = {label: [] for label in forms}
+        for path in chosen:
+            image = read_rgb(path)
+            batch = prepare.preprocess(image)
+            expected = fp32_output(reference, batch, args.reference_cache, folder.name, path.stem, prepare, spec)
+            for label, engine in forms.items():
+                scores[label].append(mask_agreement(prepare.postprocess(engine.run(batch), spec.input_size), expected))
+        for label, pairs in scores.items():
+            ious = [iou for iou, _ in pairs]
+            everything[label].extend(ious)
+            print(f"| {folder.name} | {len(chosen)} | {label} | {np.mean(ious):.4f} | "
+                  f"{np.mean([v >= MIN_IOU for v in ious]):.0%} | {min(ious):.4f} | {np.mean([d for _, d in pairs]):.4f} |",
+                  flush=True)
+    for label, ious in everything.items():
+        print(f"| **all** | {len(ious)} | {label} | {np.mean(ious):.4f} | {np.mean([v >= MIN_IOU for v in ious]):.0%} | "
+              f"{min(ious):.4f} | |")
+    print(f"\n{time.time() - started:.0f} s", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
