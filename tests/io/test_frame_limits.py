@@ -211,3 +211,21 @@ def test_an_mpo_photo_is_read_as_its_main_image():
     assert Image.open(io.BytesIO(buffer.getvalue())).n_frames == 2
     decoded = read_frames(buffer.getvalue(), max_frames=1)  # the preview is not a frame: no frame limit
     assert isinstance(decoded, DecodedImage) and decoded.frame_count == 1 and decoded.size == (32, 24)
+
+
+def test_check_limits_refuses_from_the_header_and_passes_what_decode_would_read():
+    import struct
+
+    from alphacut.errors import ImageTooLargeError
+    from alphacut.io.decode import check_limits, decode_image
+
+    header = b"GIF89a" + struct.pack("<HH", 2000, 2000) + bytes([0x80, 0, 0]) + bytes(6)
+    frame = b"!\xf9\x04\x00\x0a\x00\x00\x00," + struct.pack("<HHHH", 0, 0, 1, 1) + b"\x00\x02\x02\x44\x01\x00"
+    bomb = header + frame * 5000 + b";"
+    with pytest.raises(ImageTooLargeError, match="more than 10 frames"):
+        check_limits(bomb, name="bomb.gif", max_frames=10)
+    small = header + frame * 3 + b";"
+    check_limits(small, name="small.gif", max_frames=10)
+    assert len(decode_image(small, max_frames=10).frames) == 3
+    with pytest.raises(ImageTooLargeError):
+        check_limits(small, name="small.gif", max_pixels=2000 * 2000 * 2)  # three frames counted

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import struct
+import zlib
 
 from PIL import Image
 
@@ -41,3 +42,22 @@ def test_an_animation_within_the_limit_comes_back_animated(make_client):
     assert response.status_code == 200
     output = Image.open(io.BytesIO(response.content))
     assert output.n_frames == 3 and output.info["duration"] == 70
+
+
+def test_a_bomb_is_refused_from_its_header_before_it_waits_for_a_worker(make_client, monkeypatch):
+    from alphacut.server import routes
+
+    def no_worker(*args, **kwargs):
+        raise AssertionError("the bomb reached a worker")
+
+    client = make_client()
+    monkeypatch.setattr(routes, "_render", no_worker)
+    response = client.post("/v1/remove", files={"file": ("bomb.gif", tiny_frames_gif(100_000), "image/gif")})
+    assert response.status_code == 422 and response.json()["error"] == "image_too_large"
+    pixels = io.BytesIO()
+    Image.new("L", (1, 1)).save(pixels, "PNG")
+    big = bytearray(pixels.getvalue())
+    big[16:24] = struct.pack(">II", 40_000, 40_000)  # IHDR says 40000 x 40000
+    big[29:33] = struct.pack(">I", zlib.crc32(bytes(big[12:29])))
+    response = client.post("/v1/remove", files={"file": ("bomb.png", bytes(big), "image/png")})
+    assert response.status_code == 422 and response.json()["error"] == "image_too_large"

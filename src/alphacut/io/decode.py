@@ -156,6 +156,22 @@ def read_frames(
     return _read_within_limit(source, label, limits, lambda image, stream: _frames_of(image, label, stream, limits))
 
 
+def check_limits(
+    source: ImageSource, *, name: str | None = None, max_pixels: int | None = None, max_frames: int | None = None
+) -> None:
+    """Refuse ``source`` as :func:`read_frames` would on its size and frames, from its header and
+    (for a GIF) its block layout, without decoding a pixel: a cheap check to run before queueing
+    the real work. Raises the same errors as :func:`decode_image`."""
+    label = name or _describe(source)
+    limits = decode_limits(max_pixels, max_frames)
+
+    def counted(image: Image.Image, stream: io.BytesIO | None) -> None:
+        if image.format in ANIMATION_FORMATS and getattr(image, "is_animated", False):
+            _counted_frames(image, label, stream, limits)
+
+    _read_within_limit(source, label, limits, counted)
+
+
 def decode_first_frame(source: ImageSource, *, name: str | None = None, max_pixels: int | None = None) -> Image.Image:
     """The first frame of ``source``, normalised as :func:`decode_image` normalises it, without
     counting or decoding any other frame: for a background or a sample, where an animation's other

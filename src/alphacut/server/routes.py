@@ -12,11 +12,12 @@ from pathlib import PurePath
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
+from starlette.concurrency import run_in_threadpool
 from PIL import Image
 from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
-from alphacut.io.decode import open_image, read_frames
+from alphacut.io.decode import check_limits, open_image, read_frames
 from alphacut.io.encode import encode_stream
 from alphacut.models.session import SalientSession
 from alphacut.pipeline import RemoveOptions, Remover
@@ -120,8 +121,12 @@ async def _process(request: Request, params: RemoveParams, *, force_mask: bool) 
         params = params.model_copy(update={"mask": True})
     RemoveOptions.from_user(**params.remove_values())  # a bad or contradictory option: 422 before any work
     session = _session(request, params.model)
+    settings = request.app.state.settings
+    # a pixel or frame bomb is refused from its header now, not after waiting for a worker
+    await run_in_threadpool(check_limits, upload.data, name="upload", max_pixels=settings.max_pixels,
+                            max_frames=settings.max_frames)
     start = time.perf_counter()
-    result = await admission_of(request).run(_render, session, params, upload, request.app.state.settings)
+    result = await admission_of(request).run(_render, session, params, upload, settings)
     elapsed_ms = (time.perf_counter() - start) * 1000
     stem = PurePath(upload.filename).stem or "image"
     suffix = "mask" if params.mask else "cutout"
