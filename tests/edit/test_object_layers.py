@@ -79,3 +79,22 @@ def test_hiding_an_object_shows_the_plate_there(matte):
     plate = np.asarray(stack[0].image).astype(np.float32)
     x0, y0, x1, y1 = first.box
     assert np.abs(flat[y0:y1, x0:x1] - plate[y0:y1, x0:x1]).max() < 1e-3
+
+
+def test_the_plate_takes_in_the_contact_shadow_so_no_ghost_of_it_is_left(matte):
+    """A bright disc with a soft floor shadow under it, on a flat ground: the hole reaches the
+    shadow, so the filled plate is the ground there, not a shadow drawn up into the hole."""
+    from alphacut.edit.layers import shadow_reach
+
+    height, width = 96, 128
+    y, x = np.mgrid[0:height, 0:width].astype(np.float32)
+    shadow = np.exp(-(((x - 64) / 30) ** 2 + ((y - 72) / 7) ** 2))
+    ground = np.full((height, width, 3), 90.0, np.float32) * (1 - 0.6 * shadow)[..., None]  # dark: the tiny model's background
+    alpha = (np.clip(22.5 - np.hypot(x - 64, y - 45), 0, 3) / 3)[..., None]
+    rgb = np.clip(np.rint(alpha * 240 + (1 - alpha) * ground), 0, 255).astype(np.uint8)
+    reach = shadow_reach(rgb, alpha[..., 0] > 0, int((alpha > 0.5).sum()))
+    assert reach[72, 64 - 20] and reach[72, 64 + 20] and not reach[5, 5]  # the shadow, not the ground
+    stack = build_layers(rgb, find_objects(rgb, matte), get_filler("telea"))
+    plate = np.asarray(stack[0].image).astype(np.float32)
+    in_shadow = shadow > 0.3
+    assert np.abs(plate[in_shadow] - 90).mean() < 8  # without the reach the shadow stays: about 30 levels

@@ -143,3 +143,23 @@ def test_a_striped_backdrop_is_not_flat_but_a_weak_model_does_not_hide_a_flat_on
     weak = np.zeros((60, 60), np.float32)  # ... that the model misses entirely
     background = find_flat_background(flat, weak)
     assert background is not None and np.allclose(background.colour, 200)
+
+
+def test_a_tiled_backdrop_whose_seams_run_along_the_frame_is_not_flat():
+    """Tiles of several colours with one seam colour on every tile edge, the frame included: the
+    whole ring is the seam colour, but filling it would leave every tile as object (H7, issue 20)."""
+    rng = np.random.default_rng(3)
+    size, tile = 200, 40
+    rgb = np.zeros((size, size, 3), np.uint8)
+    for y in range(0, size, tile):
+        for x in range(0, size, tile):
+            rgb[y:y + tile, x:x + tile] = rng.integers(60, 200, 3)
+    rgb[::tile], rgb[:, ::tile] = (20, 20, 20), (20, 20, 20)
+    rgb[-1], rgb[:, -1] = (20, 20, 20), (20, 20, 20)
+    rgb[80:130, 70:140] = (250, 40, 40)  # the subject
+    probability = np.zeros((size, size), np.float32)
+    probability[80:130, 70:140] = 1.0
+    assert find_flat_background(rgb, probability) is None
+    flat = np.full_like(rgb, 20)
+    flat[80:130, 70:140] = (250, 40, 40)
+    assert find_flat_background(flat, probability) is not None  # the same subject on a flat backdrop

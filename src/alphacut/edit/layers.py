@@ -2,8 +2,10 @@
 leaves on the background, optional shadows.
 
 The plate is the photo with every object removed: the hole (each object's pixels with any alpha,
-grown by ``grow_px`` to take in the soft edge and the seam of a contact shadow; three times that
-with ``shadows``) is repainted by a filler of :mod:`alphacut.edit.fillers`.
+grown by ``grow_px`` to take in the soft edge; three times that with ``shadows``) is repainted by a
+filler of :mod:`alphacut.edit.fillers`. The hole also takes in the object's contact shadow
+(:func:`shadow_reach`): a filler that starts from a shadow's edge would otherwise carry the
+darkness into the hole, a ghost of the object.
 
 An object's layer is its cutout as ``alphacut remove`` makes it: the soft alpha and the
 decontaminated colours ``F`` of the object finder's passes (a colour gives way only where no
@@ -25,6 +27,7 @@ and its shadow shows the clean plate, and moving the object can leave its shadow
 """
 from __future__ import annotations
 
+import cv2
 import numpy as np
 from PIL import Image
 
@@ -38,6 +41,11 @@ OBJECT_ALPHA = 2.0 / 255.0
 #: Darkening below this share is noise, not a shadow.
 SHADOW_FLOOR = 0.04
 LUMA = np.array([0.299, 0.587, 0.114], np.float32)
+#: How far a contact shadow may reach from its object, as a share of the object's size
+#: (the square root of its area): a soft floor shadow spreads about a quarter of the object.
+SHADOW_REACH = 0.35
+#: A pixel is in shadow where it is this much darker than the background around the reach.
+SHADOW_DARKER = 0.06
 
 
 def build_layers(
@@ -59,6 +67,7 @@ def build_layers(
     for alpha in alphas:
         present |= alpha >= OBJECT_ALPHA
     hole = grow(present, 3 * grow_px if shadows else grow_px)
+    hole |= grow(shadow_reach(rgb, hole, max(o.area for o in objects) if objects else 0), grow_px)
     plate = fill_hole(filler, rgb, hole) if hole.any() else rgb.copy()
     layers = [RasterLayer("background", Image.fromarray(plate), details={"kind": "plate"})]
     below = plate.astype(np.float32)
@@ -85,6 +94,28 @@ def build_layers(
         met = np.where(weight > 0, (photo - (1.0 - weight) * below) / np.maximum(weight, 1e-6), colours)
         layers.append(_cropped(name, np.clip(np.rint(met), 0, 255).astype(np.uint8), alpha8, details))
     return layers
+
+
+def shadow_reach(rgb: np.ndarray, hole: np.ndarray, object_area: int) -> np.ndarray:
+    """The shadow the objects in ``hole`` cast around them: pixels within ``SHADOW_REACH`` of the
+    objects' size that are ``SHADOW_DARKER`` darker than the background beyond that reach
+    (estimated by normalised convolution, Knutsson and Westin 1993, over what lies outside the
+    reach, so a dark wall that goes on past it is background, not shadow), connected to the hole."""
+    reach = int(round(SHADOW_REACH * np.sqrt(max(object_area, 0))))
+    if reach < 2 or not hole.any():
+        return np.zeros_like(hole)
+    luma = rgb.astype(np.float32) @ LUMA
+    near = grow(hole, reach)
+    outside = (~near).astype(np.float32)
+    if outside.sum() < 0.05 * outside.size:  # the objects fill the frame: no background to compare with
+        return np.zeros_like(hole)
+    sigma = float(reach)
+    weight = cv2.GaussianBlur(outside, (0, 0), sigma)
+    background = cv2.GaussianBlur(luma * outside, (0, 0), sigma) / np.maximum(weight, 1e-6)
+    darker = near & ~hole & (weight > 1e-3) & (luma < (1.0 - SHADOW_DARKER) * background)
+    count, labels = cv2.connectedComponents((darker | hole).astype(np.uint8), connectivity=8)
+    touching = np.unique(labels[hole])
+    return np.isin(labels, touching[touching > 0]) & darker
 
 
 def _colours_of(found: FoundObject, rgb: np.ndarray) -> np.ndarray:

@@ -34,6 +34,9 @@ RING_MATCH = 6.0
 SHADING_SPAN = 20.0
 #: How far outside the background region its rim is measured, in pixels.
 RIM_WIDTH = 2
+#: The thin-region test of the preset path (:func:`_thin`).
+THIN_SHARE = 0.02
+THIN_KEPT = 0.4
 
 
 @dataclass(frozen=True)
@@ -81,6 +84,21 @@ def _connected_region(near: np.ndarray, seeds: np.ndarray) -> np.ndarray:
     return np.isin(labels, seeded[seeded > 0])
 
 
+def _thin(region: np.ndarray) -> bool:
+    """Most of ``region`` is lines, not an area: an opening by a disc of ``THIN_SHARE`` of the
+    shorter side keeps less than ``THIN_KEPT`` of it (a backdrop keeps its open area, seams vanish)."""
+    radius = max(1, round(THIN_SHARE * min(region.shape)))
+    if not region.any():
+        return False
+    kept = ndimage.binary_opening(region, structure=_disc(radius))
+    return float(kept.sum()) < THIN_KEPT * float(region.sum())
+
+
+def _disc(radius: int) -> np.ndarray:
+    y, x = np.ogrid[-radius:radius + 1, -radius:radius + 1]
+    return x * x + y * y <= radius * radius
+
+
 def _ring_mask(shape: tuple[int, int]) -> np.ndarray:
     mask = np.zeros(shape, bool)
     mask[0], mask[-1], mask[:, 0], mask[:, -1] = True, True, True, True
@@ -123,6 +141,8 @@ def find_flat_background(rgb: np.ndarray, probability: np.ndarray | None = None,
     tolerance = max(3.0, 3.2 * float(np.median(distances)))
     distance = _distance(rgb, colour)
     region = _connected_region(distance <= tolerance, _ring_mask(distance.shape) & (distance <= tolerance))
+    if probability is not None and _thin(region):
+        return None  # the colour runs in lines (a tiled backdrop's seams along the frame), not a backdrop
     rim = ndimage.binary_dilation(region, iterations=RIM_WIDTH) & ~region
     shading = rim & (distance <= SHADING_SPAN)
     return FlatBackground(
