@@ -90,6 +90,8 @@ def main() -> None:
     parser.add_argument("--cold-runs", type=int, default=5)
     parser.add_argument("--rembg", default="rembg")
     parser.add_argument("--json", type=Path, default=Path("bench-out/vs_rembg.json"))
+    parser.add_argument("--folder-only", action="store_true",
+                        help="only the folder runs (default preset, --preset fast, rembg p), not the cold and warm parts")
     args = parser.parse_args()
 
     files = sorted((args.data / "images").iterdir())[: args.count]
@@ -108,22 +110,26 @@ def main() -> None:
     # 3. cold single image (alternating)
     sample = files[0]
     cold: dict[str, list] = {"alphacut": [], "rembg": []}
-    for _ in range(args.cold_runs):
+    for _ in range(0 if args.folder_only else args.cold_runs):
         cold["alphacut"].append(run_measured([ALPHACUT, "remove", str(sample), "-o", str(work / "a.png"), "--overwrite", "-q"]))
         cold["rembg"].append(run_measured([args.rembg, "i", "-m", "dis_custom", "-x", extras, str(sample), str(work / "r.png")]))
     results["cold"] = {
         tool: {"median_s": statistics.median(t for t, _ in runs), "peak_rss_mib": max(m for _, m in runs)}
-        for tool, runs in cold.items()
+        for tool, runs in cold.items() if runs
     }
     print("cold", json.dumps(results["cold"]), flush=True)
 
     # 2. folder throughput (alternating), alphacut default runtime and onnxruntime forced
     tools = {
         "alphacut": lambda out: [ALPHACUT, "remove", str(subset), "-o", str(out), "--overwrite", "-q"],
+        "alphacut-fast": lambda out: [ALPHACUT, "remove", str(subset), "-o", str(out), "--overwrite", "-q",
+                                      "--preset", "fast"],
         "alphacut-onnxruntime": lambda out: [ALPHACUT, "remove", str(subset), "-o", str(out), "--overwrite", "-q",
                                              "--runtime", "onnxruntime"],
         "rembg": lambda out: [args.rembg, "p", "-m", "dis_custom", "-x", extras, str(subset), str(out)],
     }
+    if args.folder_only:
+        del tools["alphacut-onnxruntime"]
     folder: dict[str, list] = {tool: [] for tool in tools}
     for _ in range(args.repeats):
         for tool, command in tools.items():
@@ -144,12 +150,12 @@ def main() -> None:
     print("folder", json.dumps(results["folder"]), flush=True)
 
     # 1. warm overhead of the Python API over the bare forward
-    results["warm"] = [warm_overhead(files[:20], runtime, preset)
-                       for runtime in ("onnxruntime", "auto") for preset in ("raw", "auto")]
+    results["warm"] = [] if args.folder_only else [
+        warm_overhead(files[:20], runtime, preset) for runtime in ("onnxruntime", "auto") for preset in ("raw", "auto")]
     print("warm", json.dumps(results["warm"]), flush=True)
 
     # 4. the raw fp32 model's quality on the same images
-    results["raw_fp32"] = raw_fp32_quality(files, args.data / "gt")
+    results["raw_fp32"] = None if args.folder_only else raw_fp32_quality(files, args.data / "gt")
     print("raw", json.dumps(results["raw_fp32"]), flush=True)
 
     write_json(args.json, results)
@@ -165,7 +171,10 @@ def report(r: dict) -> None:
     for tool, v in f.items():
         ratio = v["images_per_s"] / f["rembg"]["images_per_s"]
         print(f"| {tool} | {v['median_s']:.1f} | {v['images_per_s']:.3f} | {ratio:.2f}x | {v['iou']:.4f} | {v['mae']:.4f} | {v['peak_rss_mib']} |")
-    print(f"| raw model (fp32, onnxruntime, in-process) | | | | {r['raw_fp32']['iou']:.4f} | {r['raw_fp32']['mae']:.4f} | |")
+    if r["raw_fp32"]:
+        print(f"| raw model (fp32, onnxruntime, in-process) | | | | {r['raw_fp32']['iou']:.4f} | {r['raw_fp32']['mae']:.4f} | |")
+    if not c:
+        return
     print("\n| cold single image | median s | peak RSS MiB |")
     print("|---|---|---|")
     for tool, v in c.items():
