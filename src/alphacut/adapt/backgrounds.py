@@ -10,7 +10,7 @@ import numpy as np
 
 from alphacut.adapt.collection_style import CollectionStyle, draw_style
 from alphacut.errors import InputError
-from alphacut.io.decode import decode_image
+from alphacut.io.decode import decode_first_frame
 from alphacut.io.files import list_images
 
 KINDS = ("solid", "pattern", "noise")
@@ -105,7 +105,7 @@ class BackgroundSource:
 
     def _photo(self, size: tuple[int, int]) -> np.ndarray:
         path = self.photos[int(self.rng.integers(len(self.photos)))]
-        photo = decode_image(path).frames[0].image.convert("RGB")
+        photo = decode_first_frame(path).convert("RGB")
         width, height = size
         scale = max(width / photo.width, height / photo.height) * self.rng.uniform(1.0, 1.5)
         photo = photo.resize((max(width, round(photo.width * scale)), max(height, round(photo.height * scale))))

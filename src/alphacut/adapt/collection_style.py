@@ -22,7 +22,7 @@ import numpy as np
 from PIL import Image
 
 from alphacut.errors import AlphacutError, InputError
-from alphacut.io.decode import decode_image
+from alphacut.io.decode import decode_first_frame
 from alphacut.io.files import list_images
 from alphacut.refine.border_fill import border_is_flat
 from alphacut.refine.pixel_art import native_art
@@ -88,7 +88,7 @@ def learn_style(folder: Path) -> CollectionStyle:
     styles, skipped = [], []
     for path in list_images(folder):
         try:
-            rgb = np.asarray(decode_image(path).frames[0].image.convert("RGB"))
+            rgb = np.asarray(decode_first_frame(path).convert("RGB"))
             styles.append(image_style(rgb))
         except AlphacutError as exc:
             skipped.append((str(path), str(exc)))

@@ -11,7 +11,7 @@ from alphacut.adapt.augment import AugmentSettings, augment, resize_pair
 from alphacut.adapt.dataset import load_manifest
 from alphacut.adapt.grid import sample_grid, to_art_grid
 from alphacut.errors import AlphacutError, InputError
-from alphacut.io.decode import decode_image
+from alphacut.io.decode import decode_first_frame
 from alphacut.io.files import read_alpha
 
 # the normalisation of the shipped IS-Net ((x / 255 - 0.5) / 1.0); exported models record it in their spec
@@ -50,7 +50,7 @@ class SegmentationDataset(Dataset):
     def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
         sample = self.samples[index]
         try:
-            image = np.asarray(decode_image(self.folder / sample["image"]).frames[0].image.convert("RGB"))
+            image = np.asarray(decode_first_frame(self.folder / sample["image"]).convert("RGB"))
             mask = read_alpha(self.folder / sample["mask"])
         except AlphacutError as exc:
             raise InputError(f"{self.folder}: sample {sample['id']} unreadable ({exc})") from None

@@ -25,7 +25,7 @@ from alphacut.adapt.backgrounds import BackgroundSource, composite
 from alphacut.adapt.collection_style import learn_style
 from alphacut.adapt.matching import MatchResult, MatchSettings, match_pairs
 from alphacut.errors import AlphacutError, InputError, OutputError
-from alphacut.io.decode import decode_image
+from alphacut.io.decode import decode_first_frame
 from alphacut.io.encode import encode_frames
 from alphacut.io.files import list_images, read_alpha, write_atomic
 
@@ -74,7 +74,7 @@ class BuildReport:
 
 
 def _read(path: Path) -> Image.Image:
-    return decode_image(path).frames[0].image
+    return decode_first_frame(path)
 
 
 def rgba_subjects(folder: Path, report: BuildReport) -> Iterator[Subject]:

@@ -35,7 +35,7 @@ from torch.nn import functional as F
 
 from alphacut.adapt.onnx_export import export_checked
 from alphacut.errors import InputError
-from alphacut.io.decode import decode_image
+from alphacut.io.decode import decode_first_frame
 from alphacut.io.files import list_images, read_alpha
 
 HOLE_WEIGHT = 6.0
@@ -174,7 +174,7 @@ def load_images(folder: Path, size: int) -> list[np.ndarray]:
     """The RGB photos of ``folder`` (recursively) whose short side is at least ``size`` px."""
     images = []
     for path in list_images(Path(folder)):
-        rgb = np.asarray(decode_image(path).frames[0].image.convert("RGB"))
+        rgb = np.asarray(decode_first_frame(path).convert("RGB"))
         if min(rgb.shape[:2]) >= size:
             images.append(rgb)
     if not images:

@@ -15,7 +15,7 @@ import numpy as np
 
 from alphacut.adapt.dataset import load_manifest
 from alphacut.errors import InputError
-from alphacut.io.decode import decode_image
+from alphacut.io.decode import decode_first_frame
 from alphacut.refine.pixel_art import block_size
 
 PIXELS_PER_ART_PIXEL = 4
@@ -38,7 +38,7 @@ def grid_training_size(folder: Path, pixels_per_art_pixel: int = PIXELS_PER_ART_
         raise InputError(f"{folder}: the dataset has no training samples")
     sides, blocks = [], []
     for sample in samples:
-        image = np.asarray(decode_image(folder / sample["image"]).frames[0].image.convert("RGB"))
+        image = np.asarray(decode_first_frame(folder / sample["image"]).convert("RGB"))
         grid = sample_grid(image, int(sample.get("grid", scale)))
         blocks.append(grid)
         sides.append(max(image.shape[:2]) // grid)

@@ -38,7 +38,7 @@ def erase(
     from alphacut.edit.erase import erase as erase_object
     from alphacut.edit.fillers import get_filler
     from alphacut.errors import InputError
-    from alphacut.io.decode import decode_image
+    from alphacut.io.decode import decode_first_frame
 
     if (mask is not None) == bool(point or box):
         raise InputError("say what to remove with --point X,Y and/or --box X0,Y0,X1,Y1, or with --mask FILE")
@@ -48,7 +48,7 @@ def erase(
     target = output_target(image, output, ".erased", overwrite)
     mask_target = output_target(image, save_mask, ".mask", overwrite) if save_mask else None
     filler = get_filler(fill)
-    picture = decode_image(image, max_pixels=max_pixels).frames[0].image
+    picture = decode_first_frame(image, max_pixels=max_pixels)
     rgb = np.asarray(picture.convert("RGB"))
     if mask is not None:
         selected = select.mask_from_file(mask, picture.size)
@@ -88,7 +88,7 @@ def replace_bg(
     from alphacut.edit.erase import replace_background
     from alphacut.edit.fillers import get_filler
     from alphacut.errors import InputError
-    from alphacut.io.decode import decode_image
+    from alphacut.io.decode import decode_first_frame
     from alphacut.models import load_model
     from alphacut.pipeline import RemoveOptions, Remover
 
@@ -98,12 +98,12 @@ def replace_bg(
         if texture is None:
             raise InputError("--fill exemplar repaints the background from a sample: add --texture FILE "
                              "(or use --fill onnx:PATH with a generative model)")
-        sample = decode_image(texture, max_pixels=max_pixels).frames[0].image
+        sample = decode_first_frame(texture, max_pixels=max_pixels)
         options["source"] = np.asarray(sample.convert("RGB"))
     elif texture is not None:
         raise InputError("--texture is only used by --fill exemplar")
     filler = get_filler(fill, **options)
-    picture = decode_image(image, max_pixels=max_pixels).frames[0].image
+    picture = decode_first_frame(image, max_pixels=max_pixels)
     alpha = Remover(load_model(model), RemoveOptions(preset=preset)).matte(picture).alpha
     if (alpha > 8).all():
         raise InputError(f"{image}: the subject covers the whole image; there is no background to repaint")

@@ -34,7 +34,7 @@ def layers(
     from alphacut.edit.layers import build_layers
     from alphacut.edit.objects import find_objects
     from alphacut.errors import InputError, OutputError
-    from alphacut.io.decode import decode_image
+    from alphacut.io.decode import decode_first_frame
     from alphacut.io.layered import layered_format, write_layered
     from alphacut.models import load_model
     from alphacut.pipeline import RemoveOptions, Remover
@@ -48,7 +48,7 @@ def layers(
         raise OutputError(f"{target}: refusing to overwrite the input")
     filler = get_filler(fill)
     options = RemoveOptions.from_user(preset=preset)
-    picture = decode_image(image, max_pixels=max_pixels).frames[0].image
+    picture = decode_first_frame(image, max_pixels=max_pixels)
     rgb = np.asarray(picture.convert("RGB"))
     remover = Remover(load_model(model), options)
     objects = find_objects(rgb, object_matte(remover, rgb), max_objects=max_objects, min_area=min_area,

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from alphacut.errors import AlphacutError
-from alphacut.io.decode import decode_image
+from alphacut.io.decode import decode_first_frame
 from alphacut.models.session import SalientSession
 from alphacut.refine.refiner import refine, settings_for
 
@@ -42,7 +42,7 @@ def image_confidences(
     side = max(session.spec.input_size)
     for path in paths:
         try:
-            image = decode_image(path).frames[0].image.convert("RGB")
+            image = decode_first_frame(path).convert("RGB")
         except AlphacutError as exc:
             failed[path] = str(exc)
             continue
