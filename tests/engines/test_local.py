@@ -21,13 +21,9 @@ from alphacut.io.decode import decode_image
 from alphacut.io.encode import encode_frames
 from alphacut.pipeline import RemoveOptions, Remover
 
+from .test_plan import touch_image
 
-def touch_image(path: Path, size=(16, 12), colour=(255, 255, 255)) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    image = Image.new("RGB", size, (0, 0, 0))
-    image.paste(colour, (4, 3, 12, 9))
-    image.save(path)
-    return path
+
 
 
 def varied_image(path: Path, size: tuple[int, int], seed: int) -> Path:

@@ -14,7 +14,7 @@ import pytest
 
 from alphacut.models import _sessions, fast_form, load_model
 from alphacut.models.fast_form import (
-    build_fast_form, fast_form_state, judge_agreement, mask_agreement, settle_fast_form,
+    fast_form_state, judge_agreement, mask_agreement, settle_fast_form,
 )
 from alphacut.models.forms import best_form, recorded_forms
 from alphacut.models.quantize import nncf_available

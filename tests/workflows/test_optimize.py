@@ -18,9 +18,8 @@ from alphacut.models import load_model
 from alphacut.models.forms import recorded_forms
 from alphacut.models.runtimes import openvino_available
 from alphacut.models.spec import ModelSpec
-from alphacut.workflows.optimize import (
-    calibration_files, candidates, int8_float_layers, optimize, passes_gate, sensitive_layers,
-)
+from alphacut.models.quantize import int8_float_layers, sensitive_layers
+from alphacut.workflows.optimize import calibration_files, candidates, optimize, passes_gate
 
 from ..models.conv_model import build_conv_model
 

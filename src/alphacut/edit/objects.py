@@ -220,6 +220,23 @@ def _split_at_scale(rgb: np.ndarray, component: np.ndarray) -> list[np.ndarray]:
     return _rejoin_weak_splits(rgb, pieces, distance, len(big))
 
 
+class _Groups:
+    """Union-find over the labels 0..count (path halving): which parts have been joined."""
+
+    def __init__(self, count: int):
+        self.parent = list(range(count + 1))
+
+    def root(self, label: int) -> int:
+        parent = self.parent
+        while parent[label] != label:
+            parent[label] = parent[parent[label]]
+            label = parent[label]
+        return label
+
+    def join(self, label: int, *, into: int) -> None:
+        self.parent[self.root(label)] = self.root(into)
+
+
 def _rejoin_weak_splits(rgb: np.ndarray, pieces: np.ndarray, distance: np.ndarray, count: int) -> list[np.ndarray]:
     """Neighbouring pieces stay apart only across a narrow neck and a colour change."""
     lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB).astype(np.float32)
@@ -227,14 +244,7 @@ def _rejoin_weak_splits(rgb: np.ndarray, pieces: np.ndarray, distance: np.ndarra
     index = np.arange(1, count + 1)
     means = np.stack([ndimage.mean(lab[..., c], pieces, index) for c in range(3)], axis=1)
     radii = ndimage.maximum(distance, pieces, index)
-    parent = list(range(count + 1))
-
-    def root(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
+    groups = _Groups(count)
     for a in range(1, count + 1):
         boundary = cv2.dilate((pieces == a).astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
         for b in np.unique(pieces[boundary & (pieces > a)]):
@@ -243,12 +253,12 @@ def _rejoin_weak_splits(rgb: np.ndarray, pieces: np.ndarray, distance: np.ndarra
             narrow = neck < SPLIT_NECK_SHARE * min(radii[a - 1], radii[b - 1])
             different = float(np.linalg.norm(means[a - 1] - means[b - 1])) >= SPLIT_DELTA_E
             if not (narrow and different):
-                parent[root(int(b))] = root(a)
-    groups: dict[int, np.ndarray] = {}
+                groups.join(int(b), into=a)
+    joined: dict[int, np.ndarray] = {}
     for label in range(1, count + 1):
-        groups.setdefault(root(label), np.zeros(pieces.shape, bool))
-        groups[root(label)] |= pieces == label
-    return list(groups.values())
+        joined.setdefault(groups.root(label), np.zeros(pieces.shape, bool))
+        joined[groups.root(label)] |= pieces == label
+    return list(joined.values())
 
 
 def _merge_belonging(parts: np.ndarray, gap: int) -> np.ndarray:
@@ -261,14 +271,7 @@ def _merge_belonging(parts: np.ndarray, gap: int) -> np.ndarray:
     disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * gap + 1, 2 * gap + 1))
     areas = np.bincount(parts.ravel(), minlength=count + 1)
     boxes = [(0, 0, 0, 0)] + [(w[1].start, w[0].start, w[1].stop, w[0].stop) for w in ndimage.find_objects(parts)]
-    parent = list(range(count + 1))
-
-    def root(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
+    groups = _Groups(count)
     for a in range(1, count + 1):
         for b in range(a + 1, count + 1):
             if not _boxes_within(boxes[a], boxes[b], gap):
@@ -283,8 +286,8 @@ def _merge_belonging(parts: np.ndarray, gap: int) -> np.ndarray:
             diameter = 2.0 * np.sqrt(areas[small] / np.pi)
             held = _inside_share(boxes[small], boxes[large]) >= INSIDE_SHARE
             if contact >= CONTACT * diameter or held:
-                parent[root(a)] = root(b)
-    lookup = np.array([root(i) for i in range(count + 1)], np.int32)
+                groups.join(a, into=b)
+    lookup = np.array([groups.root(i) for i in range(count + 1)], np.int32)
     return lookup[parts]
 
 

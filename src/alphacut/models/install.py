@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import datetime as _dt
-import hashlib
 import json
 import shutil
 import tempfile
@@ -13,6 +12,7 @@ from typing import Callable
 from alphacut.errors import InstallError, ModelError
 from alphacut.io.files import write_atomic
 from alphacut.models import npm
+from alphacut.models.fingerprint import file_sha256
 from alphacut.models.spec import ModelSpec
 from alphacut.models.store import MANIFEST_FILE, MODEL_FILE, is_installed, model_dir
 
@@ -74,7 +74,7 @@ def _install_one(spec: ModelSpec, tarball: Path, work: Path, report: Report) -> 
             "the package content changed, refusing to install"
         )
     stored = _stored_form(spec, raw, work, report)
-    digest = _sha256_of(stored)
+    digest = file_sha256(stored)
     target_dir = model_dir(spec.name)
     target_dir.mkdir(parents=True, exist_ok=True)
     staging = target_dir / f".{MODEL_FILE}.part"
@@ -114,14 +114,6 @@ def _stored_form(spec: ModelSpec, raw: Path, work: Path, report: Report) -> Path
     return converted
 
 
-def _sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def add_user_model(spec: ModelSpec, file: Path) -> ModelSpec:
     """Copy a user's ONNX file into the store and register it under ``spec.name``."""
     from alphacut.models.registry import check_user_model_name, save_user_model
@@ -134,7 +126,7 @@ def add_user_model(spec: ModelSpec, file: Path) -> ModelSpec:
     staging = target_dir / f".{MODEL_FILE}.part"
     shutil.copyfile(file, staging)
     staging.replace(target_dir / MODEL_FILE)
-    digest = _sha256_of(target_dir / MODEL_FILE)
+    digest = file_sha256(target_dir / MODEL_FILE)
     record = ModelSpec.from_json({**spec.to_json(), "file": str(target_dir / MODEL_FILE), "sha256": digest})
     save_user_model(record)
     return record

@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal, Optional
 
 import numpy as np
 from fastapi import APIRouter, Depends, Query, Request, Response
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from alphacut.edit.fillers import get_filler
 from alphacut.edit.layers import build_layers
@@ -29,7 +29,7 @@ from alphacut.refine.presets import PRESET_NAMES
 from alphacut.server.auth import require_api_key
 from alphacut.server.errors import ApiError
 from alphacut.server.gate import admission_of, upload_route
-from alphacut.server.routes import Upload, _read_upload, _safe_name, _session
+from alphacut.server.routes import Upload, _merge, _read_upload, _safe_name, _session
 from alphacut.server.settings import ServerSettings
 
 FILE_TYPES = {"psd": "image/vnd.adobe.photoshop", "ora": "image/openraster", "zip": "application/zip"}
@@ -56,11 +56,7 @@ class LayersParams(BaseModel):
 async def layers(request: Request, params: Annotated[LayersParams, Query()]) -> Response:
     upload, form_fields = await _read_upload(request)
     if form_fields:
-        try:
-            params = LayersParams.model_validate({**params.model_dump(exclude_unset=True), **form_fields})
-        except ValidationError as exc:
-            messages = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-            raise ApiError(422, "invalid_option", messages) from None
+        params = _merge(params, form_fields)
     session = _session(request, params.model)
     size, stack = await admission_of(request).run(_split, session, params, upload, request.app.state.settings)
     stem = _safe_name(PurePath(upload.filename).stem or "image")

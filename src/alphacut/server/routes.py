@@ -9,12 +9,12 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from pathlib import PurePath
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 from PIL import Image
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from starlette.datastructures import UploadFile
 
 from alphacut.io.decode import check_limits, open_image, read_frames
@@ -141,9 +141,13 @@ async def _process(request: Request, params: RemoveParams, *, force_mask: bool) 
     )
 
 
-def _merge(params: RemoveParams, form_fields: dict[str, str]) -> RemoveParams:
+Params = TypeVar("Params", bound=BaseModel)
+
+
+def _merge(params: Params, form_fields: dict[str, str]) -> Params:
+    """Query parameters with the multipart form's fields on top, checked again (422 on a bad one)."""
     try:
-        return RemoveParams.model_validate({**params.model_dump(exclude_unset=True), **form_fields})
+        return type(params).model_validate({**params.model_dump(exclude_unset=True), **form_fields})
     except ValidationError as exc:
         messages = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
         raise ApiError(422, "invalid_option", messages) from None

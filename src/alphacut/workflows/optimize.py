@@ -30,7 +30,6 @@ loading a model never needs this workflow).
 """
 from __future__ import annotations
 
-import hashlib
 import statistics
 import time
 from dataclasses import dataclass
@@ -43,8 +42,9 @@ from PIL import Image
 from alphacut.errors import InputError, ModelError
 from alphacut.io.decode import decode_first_frame
 from alphacut.io.files import list_images
+from alphacut.models.fingerprint import file_sha256
 from alphacut.models.forms import FormRecord, base_fingerprint, cpu_isa, record_forms, recorded_forms
-from alphacut.models.quantize import int8_float_layers, nncf_available, quantize_int8, sensitive_layers  # noqa: F401
+from alphacut.models.quantize import int8_float_layers, nncf_available, quantize_int8
 from alphacut.models.runtimes import OnnxRuntimeEngine, OpenVinoEngine, Runtime, cpu_has_native_bf16, openvino_available
 from alphacut.models.session import SalientSession
 from alphacut.models.spec import ModelSpec
@@ -101,16 +101,12 @@ def read_rgb(path: Path) -> Image.Image:
     return decode_first_frame(path).convert("RGB")
 
 
-def _digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def calibration_files(folders: list[Path], count: int, gate_files: Iterable[Path]) -> list[Path]:
     """Up to ``count`` images spread evenly over ``folders``; none may be a gate image (by content),
     or the gate would measure a model fitted to it."""
-    gate = {_digest(p) for p in gate_files}
+    gate = {file_sha256(p) for p in gate_files}
     pool = [p for folder in folders for p in image_files(folder)]
-    overlap = [p for p in pool if _digest(p) in gate]
+    overlap = [p for p in pool if file_sha256(p) in gate]
     if overlap:
         raise InputError(
             f"calibration images must not be gate images: {overlap[0]} (and {len(overlap) - 1} more) "
