@@ -6,6 +6,8 @@ the input variants that test-time averaging combines:
 - ``plain``: the image as the session resizes it (bilinear to the model's side);
 - ``plain_flip``: its mirror image (output flipped back);
 - ``lanczos`` / ``lanczos_flip``: the image pre-resized to the model's side with Lanczos, and its mirror;
+- ``s768`` / ``s768_flip``: the image and its mirror with the model run at 768 px (the session's
+  any-side graph, :mod:`alphacut.models.any_side`: multi-scale candidates of ``quality_levers.py``);
 - ``pixel_art``: what the ``pixel-art`` preset asks of the model: the native art upscaled
   nearest-neighbour towards the model's side, the output averaged per art pixel
   (:func:`alphacut.refine.pixel_art.block_majority`), stored at the native art's size. A cached
@@ -28,7 +30,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-VARIANTS = ("plain", "plain_flip", "lanczos", "lanczos_flip", "pixel_art")
+VARIANTS = ("plain", "plain_flip", "lanczos", "lanczos_flip", "pixel_art", "s768", "s768_flip")
 DEFAULT_VARIANTS = VARIANTS[:4]  # pixel_art only where asked: graphics sets
 
 
@@ -44,13 +46,14 @@ def variant_output(session, image: Image.Image, variant: str) -> np.ndarray:
     if variant == "pixel_art":
         return pixel_art_output(session, image)
     flip = variant.endswith("_flip")
+    side = 768 if variant.startswith("s768") else None
     source = image
     if variant.startswith("lanczos"):
         side = max(session.spec.input_size)
         source = image.resize((side, side), Image.Resampling.LANCZOS)
     if flip:
         source = source.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
-    out = session.predict(source)
+    out = session.predict(source) if side is None else session.predict(source, side=side)
     if flip:
         out = out[:, ::-1]
     if out.shape != (image.height, image.width):

@@ -37,6 +37,13 @@ COMBOS = {
     "tta2": ("lanczos", "lanczos_flip"),
     "all4": ("plain", "plain_flip", "lanczos", "lanczos_flip"),
     "own": ("plain",),
+    # multi-scale: the model at 768 px (the any-side graph, prediction_cache.py's s768 variants)
+    "ms2": ("plain", "s768_flip"),
+    "ms2same": ("plain", "s768"),
+    "ms3": ("plain", "plain_flip", "s768"),
+    "ms4": ("plain", "plain_flip", "s768", "s768_flip"),
+    "s768": ("s768",),
+    "s768flip2": ("s768", "s768_flip"),
 }
 
 

@@ -196,3 +196,66 @@ def test_calibration_runs_on_the_models_output_before_the_other_stages(scene):
     assert np.abs(sharp.alpha - truth).mean() < np.abs(plain.alpha - truth).mean() / 2
     grown = refine(image, FakeModel(soft), PRESETS["raw"].with_options(logit_bias=3.0))
     assert (grown.alpha >= 0.5).sum() > (plain.alpha >= 0.5).sum()
+
+
+class SidedModel(FakeModel):
+    """Answers ``side=`` calls too: a different map per side, so the mean shows which ran."""
+
+    def __init__(self, probability: np.ndarray, at_side: np.ndarray):
+        super().__init__(probability)
+        self.at_side = at_side
+        self.sides: list[int | None] = []
+
+    def __call__(self, image: Image.Image, side: int | None = None) -> np.ndarray:
+        self.calls.append(image.size)
+        self.sides.append(side)
+        return (self.probability if side is None else self.at_side).copy()
+
+
+def test_mirror_side_runs_the_mirror_at_that_side_and_averages_both(scene):
+    image, alpha = scene
+    model = SidedModel(np.full_like(alpha, 0.2), np.full_like(alpha, 0.6))
+    settings = PRESETS["raw"].with_options(tta=2, tta_resize="model", mirror_side=768)
+    refined = refine(image, model, settings, model_side=1024)
+    assert model.sides == [None, 768]  # the image at the model's own side, its mirror at 768
+    assert model.calls == [image.size, image.size]
+    assert np.allclose(refined.probability, 0.4, atol=1e-6)
+
+
+def test_mirror_side_equal_to_the_models_side_is_the_plain_pair(scene):
+    image, alpha = scene
+    model = SidedModel(np.full_like(alpha, 0.2), np.full_like(alpha, 0.6))
+    refine(image, model, PRESETS["raw"].with_options(tta=2, tta_resize="model", mirror_side=1024), model_side=1024)
+    assert model.sides == [None, None]
+
+
+@pytest.mark.parametrize("side", [100, 32, 8192, True, 768.0])
+def test_mirror_side_must_be_a_multiple_of_32_in_range(side):
+    from alphacut.errors import OptionError
+
+    with pytest.raises(OptionError, match="mirror_side"):
+        PRESETS["photo"].with_options(mirror_side=side)
+
+
+def test_a_big_photo_reuses_the_output_computed_ahead_at_its_working_size(scene):
+    from alphacut.refine.refiner import KnownPrediction
+
+    image, alpha = scene
+    model = FakeModel(np.full((40, 40), 0.5, np.float32))
+    ahead = KnownPrediction(image, alpha, model)
+    refined = refine(image, ahead, PRESETS["photo"], model_side=96, working_pixels=40 * 40)
+    assert model.calls == [(40, 40)]  # only the mirror ran; the plain forward came from ahead, downscaled
+    assert refined.alpha.shape == alpha.shape
+    assert refined.probability.shape == (40, 40)
+
+
+def test_known_prediction_answers_only_its_own_image(scene):
+    from alphacut.refine.refiner import KnownPrediction
+
+    image, alpha = scene
+    model = SidedModel(np.zeros_like(alpha), np.ones_like(alpha))
+    known = KnownPrediction(image, alpha, model)
+    assert known(image) is alpha
+    assert np.all(known(image, side=64) == 1.0)  # another side is another forward
+    assert np.all(known(image.copy()) == 0.0)
+    assert model.sides == [64, None]

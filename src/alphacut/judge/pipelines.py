@@ -61,18 +61,19 @@ class PredictionCache:
 
         return load_model(model, device=self.device, runtime=self.runtime)
 
-    def predictor(self, model: str) -> tuple[Callable[[Image.Image], np.ndarray], Callable[[], float]]:
+    def predictor(self, model: str) -> tuple[Callable[..., np.ndarray], Callable[[], float]]:
         """A predict function for ``model`` and a function returning the seconds its calls cost
         since this predictor was made (each call counts its original forward's time, also when the
         answer came from the cache, so a pipeline that needs two forwards reports both)."""
         session = self.session(model)
         spent = [0.0]
 
-        def predict(image: Image.Image) -> np.ndarray:
-            key = (model, image.size, hashlib.md5(image.tobytes()).hexdigest())
+        def predict(image: Image.Image, side: int | None = None) -> np.ndarray:
+            key = (model, image.size, side, hashlib.md5(image.tobytes()).hexdigest())
             if key not in self._entries:
                 start = time.perf_counter()
-                self._entries[key] = (session.predict(image), time.perf_counter() - start)
+                output = session.predict(image) if side is None else session.predict(image, side=side)
+                self._entries[key] = (output, time.perf_counter() - start)
             probability, seconds = self._entries[key]
             spent[0] += seconds
             return probability

@@ -7,9 +7,9 @@ from pathlib import Path
 from alphacut.errors import ModelError
 from alphacut.models.fingerprint import file_identity
 from alphacut.models.forms import base_fingerprint, best_form
-from alphacut.models.runtimes import choose_runtime
+from alphacut.models.runtimes import choose_runtime, open_runtime
 from alphacut.models.registry import DEFAULT_MODEL, all_models, get_spec
-from alphacut.models.session import SalientSession, create_session
+from alphacut.models.session import SalientSession, SideRuntimes, create_session
 from alphacut.models.spec import ModelSpec
 from alphacut.models.store import installed_file, is_installed, model_dir
 
@@ -91,6 +91,12 @@ def load_model(
             # forms and caches are keyed by content: the manifest's sha256 for store models, else
             # hashed where needed (memoised, so best_form and the engine hash a file once)
             fingerprint = None if spec.file else base_fingerprint(spec, path)
+            # other input sides come from the base file (never from an int8 form) as asked for
+            other_sides = SideRuntimes(
+                path, fingerprint,
+                lambda graph, side, runtime=runtime: open_runtime(
+                    graph, output=spec.output, device=device, threads=threads, runtime=runtime, side=side),
+            )
             if runtime == "auto" and device == "cpu":
                 chosen = best_form(spec, path)  # verified by `models install` or `models optimize` on this kind of CPU
                 if chosen is not None:
@@ -106,5 +112,6 @@ def load_model(
                     spec, path, device=device, threads=threads, runtime=runtime, precision=precision,
                     fingerprint=fingerprint,
                 )
+            session.other_sides = other_sides
             _sessions[key] = session
         return session

@@ -64,9 +64,11 @@ class OnnxRuntimeEngine:
 class OpenVinoEngine:
     def __init__(
         self, path: Path, *, output: str | None, threads: int | None = None, precision: str = "bf16",
-        fingerprint: str | None = None,
+        fingerprint: str | None = None, side: int | None = None,
     ):
-        """``fingerprint``: the sha256 of the file at ``path`` when the caller knows it (else hashed)."""
+        """``fingerprint``: the sha256 of the file at ``path`` when the caller knows it (else hashed);
+        ``side``: compile a graph of free input size for square inputs of this side (OpenVINO runs
+        fixed shapes fastest)."""
         import openvino as ov
 
         core = ov.Core()
@@ -82,7 +84,11 @@ class OpenVinoEngine:
             "PERFORMANCE_HINT": "LATENCY",
         }
         try:
-            self.compiled = core.compile_model(str(path), "CPU", config)
+            model: object = str(path)
+            if side is not None:
+                model = core.read_model(str(path))
+                model.reshape([1, 3, side, side])
+            self.compiled = core.compile_model(model, "CPU", config)
         except Exception as exc:
             raise ModelError(f"{path}: OpenVINO cannot compile this model ({str(exc).splitlines()[0]})") from None
         self.request = self.compiled.create_infer_request()
@@ -126,11 +132,13 @@ def choose_runtime(requested: str, device: str) -> str:
 
 def open_runtime(
     path: Path, *, output: str | None, device: str, threads: int | None, runtime: str, precision: str | None = None,
-    fingerprint: str | None = None,
+    fingerprint: str | None = None, side: int | None = None,
 ) -> Runtime:
     """``precision``: OpenVINO's inference precision for float layers (``bf16`` by default, ``f32``);
-    ``fingerprint``: the file's sha256 where known (keys OpenVINO's compiled cache)."""
+    ``fingerprint``: the file's sha256 where known (keys OpenVINO's compiled cache); ``side``: the
+    square input side to fix a free-size graph at (OpenVINO; onnxruntime takes any size as it comes)."""
     chosen = choose_runtime(runtime, device)
     if chosen == "openvino":
-        return OpenVinoEngine(path, output=output, threads=threads, precision=precision or "bf16", fingerprint=fingerprint)
+        return OpenVinoEngine(path, output=output, threads=threads, precision=precision or "bf16", fingerprint=fingerprint,
+                              side=side)
     return OnnxRuntimeEngine(path, output=output, device=device, threads=threads)

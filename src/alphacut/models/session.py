@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
+from alphacut.errors import ModelError
 from alphacut.models.runtimes import Runtime, open_runtime
 from alphacut.models.spec import ModelSpec
 
@@ -16,6 +18,37 @@ RESIZE_FILTERS = {
     "lanczos": Image.Resampling.LANCZOS,
     "nearest": Image.Resampling.NEAREST,
 }
+
+
+class SideRuntimes:
+    """Engines for the same weights at other square input sides, opened on first use from the
+    model's any-side graph (:mod:`alphacut.models.any_side`), which is built once per model
+    content (keyed by the base file's sha256) beside its other derived files."""
+
+    FILE = "model.any-side.onnx"
+
+    def __init__(self, base: Path, fingerprint: str | None, open_engine: Callable[[Path, int], Runtime]):
+        self.base = Path(base)
+        self.fingerprint = fingerprint
+        self._open_engine = open_engine
+        self._engines: dict[int, Runtime] = {}
+        self._lock = threading.Lock()
+
+    def graph(self) -> Path:
+        from alphacut.models.any_side import write_any_side
+        from alphacut.models.fingerprint import derived_dir, file_sha256
+
+        target = derived_dir(self.fingerprint or file_sha256(self.base)) / self.FILE
+        if not target.is_file():
+            write_any_side(self.base, target)
+        return target
+
+    def at(self, side: int) -> Runtime:
+        with self._lock:
+            engine = self._engines.get(side)
+            if engine is None:
+                engine = self._engines[side] = self._open_engine(self.graph(), side)
+            return engine
 
 
 class SalientSession:
@@ -36,14 +69,15 @@ class SalientSession:
         self._offset = (np.asarray(spec.mean, np.float32) / std).reshape(3, 1, 1)
         self._lock = threading.Lock()  # OpenVINO infer requests are not re-entrant
         self.batch_size = 1  # images per model call that the engine takes well (CUDA: more)
+        self.other_sides: SideRuntimes | None = None  # set by load_model: the model at other sides
 
     @property
     def name(self) -> str:
         return self.spec.name
 
-    def preprocess(self, image: Image.Image) -> np.ndarray:
+    def preprocess(self, image: Image.Image, size: tuple[int, int] | None = None) -> np.ndarray:
         rgb = image if image.mode == "RGB" else image.convert("RGB")
-        resized = rgb.resize(self.spec.input_size, RESIZE_FILTERS[self.spec.resize_filter])
+        resized = rgb.resize(size or self.spec.input_size, RESIZE_FILTERS[self.spec.resize_filter])
         planes = np.asarray(resized).transpose(2, 0, 1)
         batch = np.empty((1, *planes.shape), np.float32)
         np.multiply(planes, self._gain, out=batch[0])
@@ -72,11 +106,17 @@ class SalientSession:
             raw = self.runtime.run(batch)
         return [self.postprocess(raw[index:index + 1], image.size) for index, image in enumerate(images)]
 
-    def predict(self, image: Image.Image) -> np.ndarray:
-        """Alpha in [0, 1] (float32, H x W) for an RGB or RGBA PIL image."""
-        batch = self.preprocess(image)
+    def predict(self, image: Image.Image, side: int | None = None) -> np.ndarray:
+        """Alpha in [0, 1] (float32, H x W) for an RGB or RGBA PIL image; ``side`` runs the model
+        on a square input of that side instead of its own ``input_size``."""
+        runtime, size = self.runtime, None
+        if side is not None and (side, side) != tuple(self.spec.input_size):
+            if self.other_sides is None:
+                raise ModelError(f"{self.name}: this session runs at {self.spec.input_size[0]} px only")
+            runtime, size = self.other_sides.at(side), (side, side)
+        batch = self.preprocess(image, size)
         with self._lock:
-            raw = self.runtime.run(batch)
+            raw = runtime.run(batch)
         return self.postprocess(raw, image.size)
 
 

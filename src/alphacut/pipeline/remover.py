@@ -18,7 +18,7 @@ from alphacut.models.session import SalientSession
 from alphacut.pipeline.options import RemoveOptions
 from alphacut.refine.alpha import alpha_to_uint8, apply_source_alpha
 from alphacut.refine.hints import Hints, parse_hints
-from alphacut.refine.refiner import Predict, refine
+from alphacut.refine.refiner import KnownPrediction, Predict, refine
 
 
 @dataclass
@@ -99,10 +99,7 @@ class Remover:
         if output is None:
             return None
 
-        def predict(source: Image.Image) -> np.ndarray:
-            return output if source is image else self.session.predict(source)
-
-        return predict
+        return KnownPrediction(image, output, self.session.predict)
 
     def compose(self, image: Image.Image, alpha: np.ndarray, box=None) -> Image.Image:
         return self._cropped(self._composed(image, alpha), box)

@@ -17,6 +17,9 @@ class RefineSettings:
         steadies ambiguous regions (hair, leaves, mesh).
     tta_resize: for ``tta 2``, how the pair is resized to the model's side: ``lanczos`` (before the
         model, keeps strands sharper on upscaled photos) or ``model`` (the session's own resize).
+    mirror_side: the square side at which the mirror image of a model-resized pair runs (``None``:
+        the model's own): multi-scale averaging, the model's view at two scales for the price of
+        about 1.55 forwards at 768 against 2 at 1024 (BENCHMARKS.md §3c).
     logit_gain, logit_bias: the calibration curve ``sigmoid(gain * logit(p) + bias)`` applied to the
         model's output before every other stage (:mod:`alphacut.refine.calibration`).
     gaps: make background seen through the subject transparent.
@@ -40,6 +43,7 @@ class RefineSettings:
     pixel_art: bool = False
     tta: int = 1
     tta_resize: str = "lanczos"
+    mirror_side: int | None = None
     logit_gain: float = 1.0
     logit_bias: float = 0.0
     flat_background: bool = False
@@ -62,6 +66,11 @@ class RefineSettings:
             raise OptionError(f"tta must be 1, 2 or 4, not {self.tta!r}")
         if self.tta_resize not in ("lanczos", "model"):
             raise OptionError(f"tta_resize must be lanczos or model, not {self.tta_resize!r}")
+        if self.mirror_side is not None and (
+            isinstance(self.mirror_side, bool) or not isinstance(self.mirror_side, int)
+            or not 64 <= self.mirror_side <= 4096 or self.mirror_side % 32
+        ):
+            raise OptionError(f"mirror_side must be a multiple of 32 from 64 to 4096, or none, not {self.mirror_side!r}")
         if self.matting not in ("none", "guided", "cf"):
             raise OptionError(f"matting must be guided, cf or none, not {self.matting!r}")
         if self.flat_rule not in ("fill", "union"):

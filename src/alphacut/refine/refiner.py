@@ -22,7 +22,33 @@ from alphacut.refine.presets import PRESETS, RefineSettings
 from alphacut.refine.trimap import BACKGROUND, band_width, trimap_from_probability
 from alphacut.refine.working_size import WORKING_PIXELS, refine_downscaled, working_size
 
-Predict = Callable[[Image.Image], np.ndarray]
+#: ``predict(image)`` -> the model's probability at the image's size; refinements that run the model
+#: at another square side (``mirror_side``) call ``predict(image, side=S)``.
+Predict = Callable[..., np.ndarray]
+
+
+@dataclass(frozen=True)
+class KnownPrediction:
+    """A predict function that already holds the model's output for one image (computed ahead, in
+    a batch or a cache): that image's plain forward is answered from it, any other call goes to
+    ``fallback``. A big photo refined at its working size reuses the output, downscaled, instead
+    of running the model again on the downscaled copy."""
+
+    image: Image.Image
+    output: np.ndarray
+    fallback: Predict
+
+    def __call__(self, source: Image.Image, side: int | None = None) -> np.ndarray:
+        if source is self.image and side is None:
+            return self.output
+        return self.fallback(source) if side is None else self.fallback(source, side=side)
+
+    def for_copy(self, copy: Image.Image) -> "KnownPrediction":
+        """The same answer for ``copy``, a resized copy of the image (the output resized to it)."""
+        if self.output.shape == (copy.height, copy.width):
+            return replace(self, image=copy)
+        resized = Image.fromarray(np.ascontiguousarray(self.output, np.float32), "F").resize(copy.size, Image.Resampling.BOX)
+        return KnownPrediction(copy, np.asarray(resized, np.float32), self.fallback)
 
 
 @dataclass
@@ -53,11 +79,13 @@ def predict_pixel_art(predict: Predict, rgb: np.ndarray, target: int) -> np.ndar
 
 
 def predict_averaged(predict: Predict, image: Image.Image, variants: int, model_side: int,
-                     resize: str = "lanczos") -> np.ndarray:
+                     resize: str = "lanczos", mirror_side: int | None = None) -> np.ndarray:
     """Mean of the model's outputs over ``variants`` inputs: 1 is the image as the model resizes it
     (bilinear); 2 is the image and its mirror, pre-resized to the model's side with Lanczos (which
     keeps strands sharper when a photo is upscaled, BENCHMARKS.md §3) or, with ``resize="model"``,
-    as the model resizes them; 4 is both pairs."""
+    as the model resizes them; 4 is both pairs. ``mirror_side`` runs the mirror of the
+    model-resized pair at that side (multi-scale test-time averaging, as in the multi-scale
+    inference of segmentation networks: Chen et al. 2016, "Attention to Scale")."""
     if variants not in (1, 2, 4):
         raise ValueError(f"tta must be 1, 2 or 4, not {variants}")
     if resize not in ("lanczos", "model"):
@@ -66,7 +94,10 @@ def predict_averaged(predict: Predict, image: Image.Image, variants: int, model_
         return predict(image)
     outputs = []
     if variants == 4 or resize == "model":
-        outputs += [predict(image), predict(image.transpose(Image.Transpose.FLIP_LEFT_RIGHT))[:, ::-1]]
+        outputs.append(predict(image))
+        mirror = image.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
+        mirrored = predict(mirror, side=mirror_side) if mirror_side and mirror_side != model_side else predict(mirror)
+        outputs.append(mirrored[:, ::-1])
     if variants == 2 and resize == "model":
         return np.mean(outputs, axis=0).astype(np.float32)
     square = image.resize((model_side, model_side), Image.Resampling.LANCZOS)
@@ -109,7 +140,8 @@ def refine(
     if chosen.pixel_art:
         probability = predict_pixel_art(predict, rgb, model_side)
     else:
-        probability = predict_averaged(predict, image, int(chosen.tta), model_side, chosen.tta_resize)
+        probability = predict_averaged(predict, image, int(chosen.tta), model_side, chosen.tta_resize,
+                                       chosen.mirror_side)
     lap("predict")
     alpha = calibrate(probability, chosen.logit_gain, chosen.logit_bias)
     background = find_flat_background(rgb, probability) if chosen.flat_background else None
@@ -150,8 +182,11 @@ def _refine_big(image: Image.Image, predict: Predict, chosen: RefineSettings, mo
     timings: dict[str, float] = {}
     decontaminates = chosen.decontaminate and chosen.threshold is None
 
+    known = predict if isinstance(predict, KnownPrediction) and predict.image is image else None
+
     def run(small: Image.Image, small_hints: Hints | None):
-        refined = refine(small, predict, chosen, model_side=model_side, hints=small_hints)
+        small_predict = known.for_copy(small) if known is not None else predict
+        refined = refine(small, small_predict, chosen, model_side=model_side, hints=small_hints)
         timings.update(refined.timings)
         return refined.alpha, (refined.rgb if decontaminates else None), refined.probability
 
@@ -163,4 +198,4 @@ def _refine_big(image: Image.Image, predict: Predict, chosen: RefineSettings, mo
     return Refined(alpha=alpha, rgb=colours, probability=probability, settings=chosen, timings=timings)
 
 
-__all__ = ["BACKGROUND", "Refined", "refine", "settings_for"]
+__all__ = ["BACKGROUND", "KnownPrediction", "Refined", "refine", "settings_for"]
