@@ -107,3 +107,12 @@ def test_a_time_limit_stops_within_the_epoch(tiny_arch, shapes_dataset, tmp_path
     assert "time limit" in result.stopped
     assert [(h.epoch, h.steps) for h in result.history] == [(1, 1)]  # one step, then validated and saved
     assert (tmp_path / "run" / "last.pt").is_file()
+
+
+def test_a_pixel_art_model_is_registered_without_the_certain_fill(tmp_path):
+    from alphacut.adapt.train import TrainConfig
+
+    sprites = spec_for_training("sprites", TrainConfig(data="ds", out="run", pixel_art=True, size=136), tmp_path / "m.onnx")
+    assert sprites.refine_defaults == (("flat_background", False),) and sprites.resize_filter == "nearest"
+    photos = spec_for_training("photos", TrainConfig(data="ds", out="run"), tmp_path / "m.onnx")
+    assert photos.refine_defaults == ()

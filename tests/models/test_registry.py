@@ -51,6 +51,14 @@ def test_spec_json_round_trip():
     assert hash(ModelSpec.from_json(record)) == hash(spec)
 
 
+def test_refine_defaults_survive_the_registry_and_old_records_read_without_them(tiny_model):
+    spec = replace(spec_for_file(tiny_model), name="sprites", refine_defaults=(("flat_background", False),))
+    record = json.loads(json.dumps(spec.to_json()))
+    assert ModelSpec.from_json(record) == spec and hash(ModelSpec.from_json(record)) == hash(spec)
+    del record["refine_defaults"]  # a registry.json written before the field existed
+    assert ModelSpec.from_json(record).refine_defaults == ()
+
+
 def test_user_models_are_saved_listed_and_forgotten(tiny_model):
     spec = replace(spec_for_file(tiny_model), name="mine", activation="sigmoid")
     save_user_model(spec)

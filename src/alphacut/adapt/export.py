@@ -55,4 +55,7 @@ def spec_for_training(name: str, config: TrainConfig, file: Path) -> ModelSpec:
         licence="as the training data and initial weights",
         source=f"alphacut train ({config.data})",
         file=str(file),
+        # fine-tuned on the collection, the model is right where the flat fill would keep a
+        # backdrop's second colour (stripes): BENCHMARKS.md §11
+        refine_defaults=(("flat_background", False),) if config.pixel_art else (),
     )

@@ -196,8 +196,11 @@ def export(
         typer.echo(f"exported {target} (epoch {state.get('epoch')}, val IoU {state.get('val_iou', float('nan')):.4f}; "
                    f"onnxruntime vs PyTorch max difference {result.max_difference:.1e})", err=True)
         if name is not None:
-            add_user_model(spec_for_training(name, config, target), target)
-            typer.echo(f"registered {name}: alphacut remove IMAGE --model {name}", err=True)
+            spec = spec_for_training(name, config, target)
+            add_user_model(spec, target)
+            defaults = ",".join(f"{key}:{str(value).lower()}" for key, value in spec.refine_defaults)
+            typer.echo(f"registered {name}: alphacut remove IMAGE --model {name}"
+                       + (f" (refinement defaults {defaults}; --tuning overrides them)" if defaults else ""), err=True)
 
 
 class TrainingProgress:

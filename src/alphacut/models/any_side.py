@@ -106,7 +106,7 @@ def any_side_graph(model):
     read = {name for node in ordered for name in node.input} | {out.name for out in graph.output}
     ordered = [node for node in ordered if node.op_type != "Constant" or node.output[0] in read]
     del graph.node[:]
-    graph.node.extend(ordered)
+    graph.node.extend(_topological(ordered, {i.name for i in graph.input} | {i.name for i in graph.initializer}))
     del graph.value_info[:]
     for tensor in (*graph.input[:1], *graph.output):
         dims = tensor.type.tensor_type.shape.dim
@@ -116,6 +116,24 @@ def any_side_graph(model):
                 dims[axis].dim_param = label
     onnx.checker.check_model(model)
     return model
+
+
+def _topological(nodes: list, available: set[str]) -> list:
+    """``nodes`` in an order where each runs after the nodes that make its inputs (ONNX requires
+    it; a new ``Shape`` may read a tensor made after the node it was put before)."""
+    ready, pending, ordered = set(available) | {""}, list(nodes), []
+    while pending:
+        waiting = []
+        for node in pending:
+            if all(name in ready for name in node.input):
+                ordered.append(node)
+                ready.update(node.output)
+            else:
+                waiting.append(node)
+        if len(waiting) == len(pending):
+            raise ModelError(f"the graph has a cycle or a missing input at {waiting[0].name}")
+        pending = waiting
+    return ordered
 
 
 def _index_of(graph, node) -> int:

@@ -22,7 +22,9 @@ class ModelSpec:
     ``activation`` is what turns the raw output into alpha in [0, 1]: ``none`` (already a
     probability, clipped), ``sigmoid`` or ``minmax`` (rescale each prediction to its own range).
     ``sha256`` pins the weights as published; the installed file may be a converted form whose own
-    hash is written in the store's manifest.
+    hash is written in the store's manifest. ``refine_defaults`` are refinement settings the model
+    is used with unless the user sets them (name, value pairs of :class:`RefineSettings`): a model
+    fine-tuned on pixel art decides its own backdrops, so its export turns the certain fill off.
     """
 
     name: str
@@ -41,12 +43,14 @@ class ModelSpec:
     npm: NpmResource | None = None
     stored_form: str = "original"  # "original" or "fp32" (fp16 weights widened once at install)
     file: str | None = None  # user models: absolute path of the ONNX file in the store
+    refine_defaults: tuple[tuple[str, Any], ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         record = asdict(self)
         record["input_size"] = list(self.input_size)
         record["mean"] = list(self.mean)
         record["std"] = list(self.std)
+        record["refine_defaults"] = [list(pair) for pair in self.refine_defaults]
         return record
 
     @classmethod
@@ -55,6 +59,7 @@ class ModelSpec:
         data["input_size"] = tuple(data["input_size"])
         data["mean"] = tuple(data["mean"])
         data["std"] = tuple(data["std"])
+        data["refine_defaults"] = tuple(tuple(pair) for pair in data.get("refine_defaults", ()))
         if data.get("npm"):
             data["npm"] = NpmResource(**data["npm"])
         return cls(**data)

@@ -165,10 +165,11 @@ class RemoveOptions:
             return self.bg_color[3] < 255
         return self.bg_image is None or self.bg_fit == "fit"
 
-    def settings(self, rgb: np.ndarray) -> RefineSettings:
-        """The refinement for one image: the preset (auto: chosen from the image) plus overrides."""
+    def settings(self, rgb: np.ndarray, model_defaults: tuple[tuple[str, Any], ...] = ()) -> RefineSettings:
+        """The refinement for one image: the preset (auto: chosen from the image), the model's
+        ``refine_defaults``, then these options over both."""
         chosen = settings_for(rgb, get_preset(self.preset))
-        overrides: dict[str, Any] = dict(self.tuning)
+        overrides: dict[str, Any] = {**dict(model_defaults), **dict(self.tuning)}
         if self.keep_soft:
             overrides["threshold"] = None
         if self.threshold is not None:

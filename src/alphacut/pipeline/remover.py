@@ -41,7 +41,8 @@ class Remover:
     def matte(self, image: Image.Image, hints: Hints | None = None, *, predict: Predict | None = None) -> Matte:
         """Alpha and colours for one frame. ``hints`` force user-marked pixels to foreground or
         background; ``predict`` replaces the session's forward pass (a cache, a batch computed ahead)."""
-        settings = self.options.settings(np.asarray(image if image.mode == "RGB" else image.convert("RGB")))
+        settings = self.options.settings(np.asarray(image if image.mode == "RGB" else image.convert("RGB")),
+                                         getattr(self.session.spec, "refine_defaults", ()))
         refined = refine(image, predict or self.session.predict, settings,
                          model_side=max(self.session.spec.input_size), hints=hints)
         alpha = alpha_to_uint8(apply_source_alpha(refined.alpha, image))
