@@ -103,6 +103,39 @@ def test_install_builds_the_int8_form_and_auto_loads_it(alphacut_home, small_gat
 
 
 @needs_nncf
+def test_graphics_run_the_float_model_when_the_int8_form_is_loaded(alphacut_home, small_gate):
+    from PIL import Image
+
+    from alphacut.pipeline import Remover
+    from alphacut.pipeline.options import RemoveOptions
+
+    spec = store_model(alphacut_home)
+    settle_fast_form(spec, threads=1)
+    session = load_model(spec, threads=1)
+    assert session.quantised and session.other_sides is not None
+    photo = Image.fromarray(np.random.default_rng(0).integers(0, 256, (SIZE, SIZE, 3), np.uint8))
+    float_output = session.predict(photo, float_form=True)
+    assert "int8" not in session.other_sides.base().name  # the model's own file, not the int8 form
+    reference = load_model(spec, threads=1, runtime="openvino")  # runtime named: the form is not chosen
+    assert "int8" not in reference.runtime.name
+    np.testing.assert_allclose(float_output, reference.predict(photo), atol=1e-6)
+
+    calls: list[bool] = []
+    original = session.predict
+
+    def spy(image, side=None, *, float_form=False):
+        calls.append(float_form)
+        return original(image, side, float_form=float_form)
+
+    session.predict = spy  # type: ignore[method-assign]
+    graphic = Image.new("RGB", (SIZE, SIZE), (255, 255, 255))
+    graphic.paste((200, 30, 30), (8, 8, 24, 24))
+    Remover(session, RemoveOptions.from_user(preset="graphic")).matte(graphic)
+    Remover(session, RemoveOptions.from_user(preset="fast")).matte(photo)
+    assert calls == [True, False]  # the graphic on the float model, the photo on the int8 form
+
+
+@needs_nncf
 def test_a_form_that_fails_the_gate_is_refused_and_auto_keeps_the_default(alphacut_home, small_gate, monkeypatch):
     spec = store_model(alphacut_home)
     monkeypatch.setattr(fast_form, "MIN_MEAN_IOU", 1.01)  # no form can agree this well

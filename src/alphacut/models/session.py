@@ -27,8 +27,8 @@ class SideRuntimes:
 
     FILE = "model.any-side.onnx"
 
-    def __init__(self, base: Path, fingerprint: str | None, open_engine: Callable[[Path, int], Runtime]):
-        self.base = Path(base)
+    def __init__(self, base: Path, fingerprint: str | None, open_engine: Callable[[Path, int | None], Runtime]):
+        self.base_file = Path(base)
         self.fingerprint = fingerprint
         self._open_engine = open_engine
         self._engines: dict[int, Runtime] = {}
@@ -38,10 +38,19 @@ class SideRuntimes:
         from alphacut.models.any_side import write_any_side
         from alphacut.models.fingerprint import derived_dir, file_sha256
 
-        target = derived_dir(self.fingerprint or file_sha256(self.base)) / self.FILE
+        target = derived_dir(self.fingerprint or file_sha256(self.base_file)) / self.FILE
         if not target.is_file():
-            write_any_side(self.base, target)
+            write_any_side(self.base_file, target)
         return target
+
+    def base(self) -> Runtime:
+        """The model's own file (not a quantised form) at its own side: for images a quantised
+        form may get wrong (graphics, pixel art: BENCHMARKS.md §8b)."""
+        with self._lock:
+            engine = self._engines.get(0)
+            if engine is None:
+                engine = self._engines[0] = self._open_engine(self.base_file, None)
+            return engine
 
     def at(self, side: int) -> Runtime:
         with self._lock:
@@ -106,10 +115,18 @@ class SalientSession:
             raw = self.runtime.run(batch)
         return [self.postprocess(raw[index:index + 1], image.size) for index, image in enumerate(images)]
 
-    def predict(self, image: Image.Image, side: int | None = None) -> np.ndarray:
+    @property
+    def quantised(self) -> bool:
+        """Whether the engine runs an int8 form (built by ``models install --optimize``)."""
+        return "int8" in self.runtime.name
+
+    def predict(self, image: Image.Image, side: int | None = None, *, float_form: bool = False) -> np.ndarray:
         """Alpha in [0, 1] (float32, H x W) for an RGB or RGBA PIL image; ``side`` runs the model
-        on a square input of that side instead of its own ``input_size``."""
+        on a square input of that side instead of its own ``input_size``; ``float_form`` runs the
+        model's own float file where the session's engine is a quantised form."""
         runtime, size = self.runtime, None
+        if float_form and side is None and self.quantised and self.other_sides is not None:
+            runtime = self.other_sides.base()
         if side is not None and (side, side) != tuple(self.spec.input_size):
             if self.other_sides is None:
                 raise ModelError(f"{self.name}: this session runs at {self.spec.input_size[0]} px only")

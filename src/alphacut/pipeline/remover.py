@@ -4,6 +4,7 @@ is never held whole."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Iterator, Sequence
 
 import numpy as np
@@ -43,6 +44,9 @@ class Remover:
         background; ``predict`` replaces the session's forward pass (a cache, a batch computed ahead)."""
         settings = self.options.settings(np.asarray(image if image.mode == "RGB" else image.convert("RGB")),
                                          getattr(self.session.spec, "refine_defaults", ()))
+        if predict is None and (settings.flat_background or settings.pixel_art) and getattr(self.session, "quantised", False):
+            # an int8 form flips some graphics' masks (BENCHMARKS.md §8b): graphics run the float model
+            predict = partial(self.session.predict, float_form=True)
         refined = refine(image, predict or self.session.predict, settings,
                          model_side=max(self.session.spec.input_size), hints=hints)
         alpha = alpha_to_uint8(apply_source_alpha(refined.alpha, image))
