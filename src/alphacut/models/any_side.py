@@ -17,6 +17,7 @@ import numpy as np
 
 from alphacut.errors import ModelError
 from alphacut.io.files import write_atomic
+from alphacut.models.convert import topological_sort
 
 #: Largest |any-side graph - original| accepted at the traced side, on a probability output.
 TOLERANCE = 1e-4
@@ -69,9 +70,8 @@ def any_side_graph(model):
             return source
         raise ModelError(f"{resize.name}: cannot tell which tensor its traced size {hw} follows")
 
-    new_nodes: dict[int, list] = {}
-    rewritten = 0
-    for index, node in enumerate(graph.node):
+    added: list = []
+    for node in list(graph.node):
         if node.op_type != "Resize" or len(node.input) < 4 or not node.input[3]:
             continue
         sizes = producer.get(node.input[3])
@@ -93,20 +93,15 @@ def any_side_graph(model):
                                  [f"{prefix}/hw"], name=f"{prefix}/Slice"),
             ]
             sizes.input[position] = f"{prefix}/hw"
-            # the new nodes must come before the Concat that reads them (ONNX wants topological order)
-            new_nodes.setdefault(_index_of(graph, sizes), []).extend(made)
-            rewritten += 1
+            added.extend(made)
             break
-    if not rewritten:
+    if not added:
         raise ModelError("the graph has no traced upsampling sizes to free; it may run at one side only")
-    ordered = []
-    for index, node in enumerate(graph.node):
-        ordered.extend(new_nodes.get(index, []))
-        ordered.append(node)
-    read = {name for node in ordered for name in node.input} | {out.name for out in graph.output}
-    ordered = [node for node in ordered if node.op_type != "Constant" or node.output[0] in read]
+    nodes = [*graph.node, *added]
+    read = {name for node in nodes for name in node.input} | {out.name for out in graph.output}
     del graph.node[:]
-    graph.node.extend(_topological(ordered, {i.name for i in graph.input} | {i.name for i in graph.initializer}))
+    graph.node.extend(node for node in nodes if node.op_type != "Constant" or node.output[0] in read)
+    topological_sort(graph)  # the new Shape nodes were appended; ONNX wants producers first
     del graph.value_info[:]
     for tensor in (*graph.input[:1], *graph.output):
         dims = tensor.type.tensor_type.shape.dim
@@ -116,31 +111,6 @@ def any_side_graph(model):
                 dims[axis].dim_param = label
     onnx.checker.check_model(model)
     return model
-
-
-def _topological(nodes: list, available: set[str]) -> list:
-    """``nodes`` in an order where each runs after the nodes that make its inputs (ONNX requires
-    it; a new ``Shape`` may read a tensor made after the node it was put before)."""
-    ready, pending, ordered = set(available) | {""}, list(nodes), []
-    while pending:
-        waiting = []
-        for node in pending:
-            if all(name in ready for name in node.input):
-                ordered.append(node)
-                ready.update(node.output)
-            else:
-                waiting.append(node)
-        if len(waiting) == len(pending):
-            raise ModelError(f"the graph has a cycle or a missing input at {waiting[0].name}")
-        pending = waiting
-    return ordered
-
-
-def _index_of(graph, node) -> int:
-    for index, candidate in enumerate(graph.node):
-        if candidate is node:
-            return index
-    raise ModelError(f"{node.name}: not in the graph")
 
 
 def _reaches(name: str, start: str, producer: dict) -> bool:

@@ -32,6 +32,7 @@ class SideRuntimes:
         self.fingerprint = fingerprint
         self._open_engine = open_engine
         self._engines: dict[int, Runtime] = {}
+        self._base_engine: Runtime | None = None
         self._lock = threading.Lock()
 
     def graph(self) -> Path:
@@ -47,10 +48,9 @@ class SideRuntimes:
         """The model's own file (not a quantised form) at its own side: for images a quantised
         form may get wrong (graphics, pixel art: BENCHMARKS.md §8b)."""
         with self._lock:
-            engine = self._engines.get(0)
-            if engine is None:
-                engine = self._engines[0] = self._open_engine(self.base_file, None)
-            return engine
+            if self._base_engine is None:
+                self._base_engine = self._open_engine(self.base_file, None)
+            return self._base_engine
 
     def at(self, side: int) -> Runtime:
         with self._lock:
