@@ -7,10 +7,19 @@ mean IoU against fp32, the share of images at IoU >= 0.99, the worst image, and 
 absolute difference of the probabilities. This is the measure the install-time gate applies
 to generated scenes; here it is applied to real photos, graphics and pixel art.
 
+``--bf16`` adds the float file on OpenVINO bf16 (the form loaded when no int8 form is). ``--routed
+LABEL`` adds what the default pipeline runs where LABEL's int8 form is loaded: images that ``auto``
+refines as graphics or pixel art go through the float form (bf16) (``pipeline.remover.Remover.matte``),
+the others through LABEL's, re-run in the float form where LABEL's output is unsure of itself
+(``models.session.SalientSession.predict``, ``FLOAT_RERUN_BELOW``); its row says how many images
+were routed to the float form (graphics + unsure).
+
 Usage (the store holding the forms in ALPHACUT_HOME):
   ALPHACUT_HOME=/tmp/h6home nice -n 10 .venv/bin/python benchmarks/form_agreement.py \\
       --form install=model.int8.xml --form dev-calibrated=model.int8-dev.xml --per-set 12 \\
       --reference-cache /tmp/fp32-outputs ../shared/data/*/ > /tmp/agreement.md
+  .venv/bin/python benchmarks/form_agreement.py --form install=model.int8.xml --bf16 --routed install \
+      --per-set 20 --reference-cache /tmp/fp32-outputs ../shared/data/*/
 """
 from __future__ import annotations
 
@@ -24,8 +33,10 @@ import numpy as np
 from alphacut.models import get_spec
 from alphacut.models.fast_form import MIN_IOU, mask_agreement
 from alphacut.models.runtimes import OnnxRuntimeEngine, OpenVinoEngine, cpu_has_native_bf16
-from alphacut.models.session import SalientSession
+from alphacut.models.confidence import prediction_confidence
+from alphacut.models.session import FLOAT_RERUN_BELOW, SalientSession
 from alphacut.models.store import installed_file, model_dir
+from alphacut.pipeline import RemoveOptions
 from alphacut.workflows.optimize import image_files, read_rgb
 
 
@@ -45,8 +56,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("sets", nargs="+", type=Path, help="folders with images/ (or images directly)")
     parser.add_argument("--model", default="isnet")
-    parser.add_argument("--form", action="append", required=True, metavar="LABEL=FILE",
+    parser.add_argument("--form", action="append", default=[], metavar="LABEL=FILE",
                         help="an int8 form: label and file in the model's folder (repeatable)")
+    parser.add_argument("--bf16", action="store_true", help="also the float file on OpenVINO bf16")
+    parser.add_argument("--routed", metavar="LABEL", default=None,
+                        help="also the default pipeline's choice with LABEL's form loaded (graphics on the float form)")
     parser.add_argument("--per-set", type=int, default=12, help="images per set, evenly spread")
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--reference-cache", type=Path, default=None,
@@ -62,33 +76,57 @@ def main() -> None:
     for item in args.form:
         label, _, file = item.partition("=")
         forms[label] = OpenVinoEngine(model_dir(spec.name) / file, output=None, threads=args.threads, precision=precision)
+    float_form = OpenVinoEngine(base, output=spec.output, threads=args.threads, precision=precision)
+    if args.bf16:
+        forms["bf16"] = float_form
+    if args.routed is not None and args.routed not in forms:
+        parser.error(f"--routed {args.routed}: no --form with that label")
+    labels = list(forms) + ([f"routed:{args.routed}"] if args.routed else [])
+    if not labels:
+        parser.error("nothing to compare: give --form, --bf16 or --routed")
+    options = RemoveOptions()
 
     print(f"fp32 reference: {base}; int8 float layers in {precision}; IoU of masks at 0.5, {args.per_set} images per set\n")
     print("| set | images | form | mean IoU vs fp32 | share IoU >= 0.99 | worst IoU | mean abs. diff. |")
     print("|---|---|---|---|---|---|---|")
     started = time.time()
-    everything: dict[str, list[float]] = {label: [] for label in forms}
+    everything: dict[str, list[float]] = {label: [] for label in labels}
+    routed_count = [0, 0]  # graphics, unsure photos
     for folder in args.sets:
         files = image_files(folder)
         if not files:
             continue
         step = max(1, len(files) // args.per_set)
         chosen = files[::step][: args.per_set]
-        scores: dict[str, list[tuple[float, float]]] = {label: [] for label in forms}
+        scores: dict[str, list[tuple[float, float]]] = {label: [] for label in labels}
+        routed_here = [0, 0]
         for path in chosen:
             image = read_rgb(path)
             batch = prepare.preprocess(image)
             expected = fp32_output(reference, batch, args.reference_cache, folder.name, path.stem, prepare, spec)
-            for label, engine in forms.items():
-                scores[label].append(mask_agreement(prepare.postprocess(engine.run(batch), spec.input_size), expected))
+            outputs = {label: prepare.postprocess(engine.run(batch), spec.input_size) for label, engine in forms.items()}
+            for label, output in outputs.items():
+                scores[label].append(mask_agreement(output, expected))
+            if args.routed:
+                settings = options.settings(np.asarray(image.convert("RGB")), spec.refine_defaults)
+                graphic = bool(settings.flat_background or settings.pixel_art)
+                unsure = not graphic and prediction_confidence(outputs[args.routed]) < FLOAT_RERUN_BELOW
+                routed_here[0] += graphic
+                routed_here[1] += unsure
+                to_float = graphic or unsure
+                output = prepare.postprocess(float_form.run(batch), spec.input_size) if to_float else outputs[args.routed]
+                scores[f"routed:{args.routed}"].append(mask_agreement(output, expected))
+        routed_count = [a + b for a, b in zip(routed_count, routed_here)]
         for label, pairs in scores.items():
             ious = [iou for iou, _ in pairs]
             everything[label].extend(ious)
-            print(f"| {folder.name} | {len(chosen)} | {label} | {np.mean(ious):.4f} | "
+            shown = f"{label} ({routed_here[0]}+{routed_here[1]} on float)" if label.startswith("routed:") else label
+            print(f"| {folder.name} | {len(chosen)} | {shown} | {np.mean(ious):.4f} | "
                   f"{np.mean([v >= MIN_IOU for v in ious]):.0%} | {min(ious):.4f} | {np.mean([d for _, d in pairs]):.4f} |",
                   flush=True)
     for label, ious in everything.items():
-        print(f"| **all** | {len(ious)} | {label} | {np.mean(ious):.4f} | {np.mean([v >= MIN_IOU for v in ious]):.0%} | "
+        shown = f"{label} ({routed_count[0]}+{routed_count[1]} on float)" if label.startswith("routed:") else label
+        print(f"| **all** | {len(ious)} | {shown} | {np.mean(ious):.4f} | {np.mean([v >= MIN_IOU for v in ious]):.0%} | "
               f"{min(ious):.4f} | |")
     print(f"\n{time.time() - started:.0f} s", file=sys.stderr)
 

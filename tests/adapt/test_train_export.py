@@ -69,10 +69,15 @@ def test_training_improves_then_export_matches_and_remove_uses_it(tiny_arch, sha
     # a new red disc on a grey background, cut out through the public API by model name
     image = Image.new("RGB", (32, 32), (90, 90, 90))
     ImageDraw.Draw(image).ellipse((8, 8, 23, 23), fill=(220, 30, 30))
-    truth = np.asarray(image)[..., 0] > 150
-    mask = np.asarray(alphacut.remove(image, model="shapes", preset="raw", mask=True)) > 127
-    iou = (mask & truth).sum() / max((mask | truth).sum(), 1)
-    assert iou > 0.4  # the untrained network scored 0 on the validation split
+    mask = np.asarray(alphacut.remove(image, model="shapes", preset="raw", mask=True)).astype(np.float32) / 255
+    # what the exported file itself says for this image (ISNet's preprocessing: x/255 - 0.5), so the
+    # check is that remove runs this model, not how well 12 epochs learnt this one disc
+    import onnxruntime
+
+    session = onnxruntime.InferenceSession(str(exported.path), providers=["CPUExecutionProvider"])
+    batch = (np.asarray(image, np.float32) / 255 - 0.5).transpose(2, 0, 1)[None]
+    expected = np.asarray(session.run(None, {session.get_inputs()[0].name: batch})[0], np.float32).reshape(32, 32)
+    assert np.abs(mask - expected).max() < 2 / 255 + 1e-3
 
 
 def test_resume_continues_from_the_last_epoch(tiny_arch, shapes_dataset, tmp_path):

@@ -131,13 +131,13 @@ def test_install_no_optimize_on_an_installed_model_records_the_choice(alphacut_c
     assert result.returncode == 0, result.stderr
     lines = stderr_lines(result)
     assert lines == ["isnet: already installed (use --force to reinstall)",
-                     "isnet: int8 form not built; the default form is used "
-                     "('alphacut models install isnet --optimize' builds it in a few minutes)"]
+                     "isnet: int8 form not built (--no-optimize); the float form is used "
+                     "('alphacut models install isnet' builds it in about a minute)"]
     state = json.loads((folder / "manifest.json").read_text())["fast_form"]
     assert state["state"] == "skipped" and not (folder / "model.int8.xml").exists()
 
 
-def test_install_builds_the_int8_form_with_progress_and_says_what_it_decided(alphacut_run, alphacut_home, monkeypatch):
+def _small_fast_form_recipe(monkeypatch) -> None:
     import pytest
 
     from alphacut.models import fast_form
@@ -147,8 +147,12 @@ def test_install_builds_the_int8_form_with_progress_and_says_what_it_decided(alp
     monkeypatch.setattr(fast_form, "CALIBRATION_SCENES", 4)
     monkeypatch.setattr(fast_form, "GATE_SCENES", 3)
     monkeypatch.setattr(fast_form, "SCENE_SIZE", (96, 72))
+
+
+def test_install_builds_the_int8_form_by_default_with_progress_and_says_what_it_decided(alphacut_run, alphacut_home, monkeypatch):
+    _small_fast_form_recipe(monkeypatch)
     folder = _fake_installed_isnet(alphacut_home)
-    code, out, err = alphacut_run("models", "install", "isnet", "--optimize", "--threads", "1")
+    code, out, err = alphacut_run("models", "install", "isnet", "--threads", "1")
     assert code == 0, err
     assert out == ""  # NNCF's own progress bars never reach stdout
     assert "isnet: calibrating" in err and "isnet: checking" in err
@@ -157,3 +161,57 @@ def test_install_builds_the_int8_form_with_progress_and_says_what_it_decided(alp
     assert (folder / "model.int8.xml").is_file()
     code, out, err = alphacut_run("models", "install", "isnet", "--optimize", "--threads", "1")
     assert code == 0 and "earlier" in err.strip().splitlines()[-1]
+
+
+def _record_fast_form(folder: Path, state: str, reason: str) -> None:
+    import json
+
+    from alphacut.models.fast_form import STATE_KEY, recipe
+
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest[STATE_KEY] = {"state": state, "reason": reason, "base_sha256": manifest["sha256"], "recipe": recipe()}
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+
+
+def test_first_run_is_pending_only_for_a_builtin_store_model_never_settled(alphacut_home, monkeypatch):
+    import pytest
+
+    from alphacut.models import fast_form
+
+    if fast_form.why_no_gain() is not None:
+        pytest.skip(fast_form.why_no_gain())
+    assert fast_form.first_run_pending("isnet", runtime="auto", device="cpu") is None  # not installed
+    folder = _fake_installed_isnet(alphacut_home)
+    assert fast_form.first_run_pending("isnet", runtime="auto", device="cpu").name == "isnet"
+    assert fast_form.first_run_pending("isnet", runtime="openvino", device="cpu") is None
+    assert fast_form.first_run_pending("isnet", runtime="auto", device="cuda") is None
+    assert fast_form.first_run_pending(str(folder / "model.onnx"), runtime="auto", device="cpu") is None
+    _record_fast_form(folder, "skipped", fast_form.OLD_DEFAULT_SKIP)  # opt-in days: not the user's choice
+    assert fast_form.first_run_pending("isnet", runtime="auto", device="cpu") is not None
+    for state, reason in (("skipped", "--no-optimize"), ("built", "agrees"), ("refused", "differs")):
+        _record_fast_form(folder, state, reason)
+        assert fast_form.first_run_pending("isnet", runtime="auto", device="cpu") is None, state
+
+
+def test_the_first_remove_builds_the_form_of_an_older_store_once(alphacut_run, alphacut_home, monkeypatch, tmp_path):
+    import json
+
+    _small_fast_form_recipe(monkeypatch)
+    folder = _fake_installed_isnet(alphacut_home)
+    Image.new("RGB", (64, 48), (200, 40, 40)).save(tmp_path / "a.png")
+    code, out, err = alphacut_run("remove", str(tmp_path / "a.png"), "-o", str(tmp_path / "a.cut.png"))
+    assert code == 0, err
+    assert "isnet: installed before install built the int8 form; building it now, once" in err
+    assert "isnet: checking" in err and (tmp_path / "a.cut.png").is_file()
+    state = json.loads((folder / "manifest.json").read_text())["fast_form"]["state"]
+    assert state in ("built", "refused")
+    code, out, err = alphacut_run("remove", str(tmp_path / "a.png"), "-o", str(tmp_path / "b.cut.png"))
+    assert code == 0 and "building it now" not in err
+
+
+def test_no_optimize_is_kept_on_the_next_remove(alphacut_run, alphacut_home, tmp_path):
+    folder = _fake_installed_isnet(alphacut_home)
+    assert alphacut_run("models", "install", "isnet", "--no-optimize")[0] == 0
+    Image.new("RGB", (64, 48), (200, 40, 40)).save(tmp_path / "a.png")
+    code, out, err = alphacut_run("remove", str(tmp_path / "a.png"), "-o", str(tmp_path / "a.cut.png"))
+    assert code == 0 and "building it now" not in err and not (folder / "model.int8.xml").exists()

@@ -136,6 +136,30 @@ def test_graphics_run_the_float_model_when_the_int8_form_is_loaded(alphacut_home
 
 
 @needs_nncf
+def test_an_unsure_int8_output_is_replaced_by_the_float_forms(alphacut_home, small_gate, monkeypatch):
+    from PIL import Image
+
+    from alphacut.models import session as session_module
+    from alphacut.models.confidence import prediction_confidence
+
+    spec = store_model(alphacut_home)
+    settle_fast_form(spec, threads=1)
+    session = load_model(spec, threads=1)
+    photo = Image.fromarray(np.random.default_rng(1).integers(0, 256, (SIZE, SIZE, 3), np.uint8))
+    float_output = session.predict(photo, float_form=True)
+    monkeypatch.setattr(session_module, "FLOAT_RERUN_BELOW", 0.0)  # nothing is unsure enough
+    int8_output = session.predict(photo)
+    assert session.float_reruns == 0 and not np.allclose(int8_output, float_output, atol=1e-6)
+    confidence = prediction_confidence(session.probability(session.runtime.run(session.preprocess(photo))))
+    monkeypatch.setattr(session_module, "FLOAT_RERUN_BELOW", confidence + 1e-6)  # just above this output's
+    np.testing.assert_allclose(session.predict(photo), float_output, atol=1e-6)
+    assert session.float_reruns == 1
+    monkeypatch.setattr(session_module, "FLOAT_RERUN_BELOW", confidence - 1e-6)  # just below it
+    np.testing.assert_allclose(session.predict(photo), int8_output, atol=1e-6)
+    assert session.float_reruns == 1
+
+
+@needs_nncf
 def test_a_form_that_fails_the_gate_is_refused_and_auto_keeps_the_default(alphacut_home, small_gate, monkeypatch):
     spec = store_model(alphacut_home)
     monkeypatch.setattr(fast_form, "MIN_MEAN_IOU", 1.01)  # no form can agree this well
@@ -150,7 +174,7 @@ def test_without_optimize_nothing_is_built_and_auto_keeps_the_default(alphacut_h
     monkeypatch.setattr(fast_form, "build_fast_form", lambda *a, **k: pytest.fail("built without --optimize"))
     spec = store_model(alphacut_home)
     line = settle_fast_form(spec, optimize=False)
-    assert "--optimize" in line and fast_form_state(spec)["state"] == "skipped"
+    assert "--no-optimize" in line and fast_form_state(spec)["state"] == "skipped"
     assert "int8" not in load_model(spec, threads=1).runtime.name
 
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from alphacut.errors import InputError
-from alphacut.review.confidence import prediction_confidence
+from alphacut.models.confidence import prediction_confidence
 from alphacut.review.plan import ReviewPlan, keep_unsure
 from alphacut.review.store import Candidate, ItemPlan
 

@@ -40,13 +40,16 @@ def install(
     ),
     force: bool = typer.Option(False, "--force", help="Reinstall even if present (and rebuild the int8 form)."),
     optimize: bool = typer.Option(
-        False, "--optimize/--no-optimize",
-        help="Also build the int8 form where this CPU gains from it (a few minutes), kept only if its masks agree with fp32.",
+        True, "--optimize/--no-optimize",
+        help="Build the int8 form where this CPU gains from it (about a minute; the default), kept only if its masks "
+             "agree with fp32; --no-optimize keeps the float form only.",
     ),
     threads: Optional[int] = threads_option("CPU threads for building the int8 form (default: all cores)."),
 ) -> None:
-    """Fetch the weights with npm, verify every chunk's sha256, convert and store them; with
-    --optimize, build the faster int8 form, calibrated and checked on generated scenes (no photos needed)."""
+    """Fetch the weights with npm, verify every chunk's sha256, convert and store them; then build
+    the faster int8 form where this CPU gains from it, calibrated and checked on generated scenes
+    (no photos needed; --no-optimize skips it)."""
+    from alphacut.cli.progress import StageProgress
     from alphacut.models import get_spec
     from alphacut.models.fast_form import settle_fast_form
     from alphacut.models.install import install_models
@@ -62,32 +65,6 @@ def install(
         with StageProgress(result.spec.name) as progress:
             line = settle_fast_form(result.spec, optimize=optimize, force=force, threads=threads, progress=progress.update)
         typer.echo(line, err=True)
-
-
-class StageProgress:
-    """One Rich progress bar per stage of building the int8 form, on stderr."""
-
-    def __init__(self, name: str):
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-        from alphacut.cli.progress import stderr
-
-        self.name = name
-        self.progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                                 TimeElapsedColumn(), console=stderr, transient=False)
-        self.tasks: dict[str, int] = {}
-
-    def __enter__(self) -> "StageProgress":
-        self.progress.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.progress.stop()
-
-    def update(self, stage: str, done: int, total: int) -> None:
-        if stage not in self.tasks:
-            self.tasks[stage] = self.progress.add_task(f"{self.name}: {stage}", total=total)
-        self.progress.update(self.tasks[stage], completed=done, total=total)
 
 
 @models_app.command("add")

@@ -55,3 +55,44 @@ def print_failures(failures) -> None:
     for failure in failures:
         reason = failure.reason if failure.reason.startswith(failure.name) else f"{failure.name}: {failure.reason}"
         stderr.print(f"[red]failed[/red] {reason}", markup=True, highlight=False, soft_wrap=True)
+
+
+class StageProgress:
+    """One Rich progress bar per stage of building the int8 form, on stderr; ``update`` is the
+    ``progress`` callback of :func:`alphacut.models.fast_form.settle_fast_form`."""
+
+    def __init__(self, name: str, *, enabled: bool = True):
+        self.name = name
+        self.progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                 TimeElapsedColumn(), console=stderr, transient=False, disable=not enabled)
+        self.tasks: dict[str, int] = {}
+
+    def __enter__(self) -> "StageProgress":
+        self.progress.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.progress.stop()
+
+    def update(self, stage: str, done: int, total: int) -> None:
+        if stage not in self.tasks:
+            self.tasks[stage] = self.progress.add_task(f"{self.name}: {stage}", total=total)
+        self.progress.update(self.tasks[stage], completed=done, total=total)
+
+
+def settle_on_first_run(model: str, *, runtime: str, device: str, threads: int | None = None, quiet: bool = False) -> None:
+    """Build the int8 form of a built-in model installed before ``models install`` built it
+    (:func:`alphacut.models.fast_form.first_run_pending`), once, with a progress bar; what it
+    decided is said on stderr unless ``quiet``."""
+    from alphacut.models.fast_form import first_run_pending, settle_fast_form
+
+    spec = first_run_pending(model, runtime=runtime, device=device)
+    if spec is None:
+        return
+    if not quiet:
+        stderr.print(f"{spec.name}: installed before install built the int8 form; building it now, once "
+                     f"('alphacut models install {spec.name} --no-optimize' skips it)", highlight=False)
+    with StageProgress(spec.name, enabled=not quiet) as progress:
+        line = settle_fast_form(spec, threads=threads, progress=progress.update)
+    if not quiet:
+        stderr.print(line, highlight=False)

@@ -96,6 +96,9 @@ def remove(
         return
     report = None
     if jobs:
+        from alphacut.cli.progress import settle_on_first_run
+
+        settle_on_first_run(model, runtime=runtime.value, device=device.value, threads=threads, quiet=quiet)
         config = EngineConfig(
             model=model, device=device.value, runtime=runtime.value, threads=threads, options=options, fmt=final_fmt,
             max_pixels=limits.max_pixels, max_frames=limits.max_frames, overwrite=overwrite,

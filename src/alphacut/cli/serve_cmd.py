@@ -69,6 +69,10 @@ def serve(
         from alphacut.review import ReviewStore
 
         ReviewStore(review_db)
+    from alphacut.cli.progress import settle_on_first_run
+
+    for name in settings.models:
+        settle_on_first_run(name, runtime=settings.runtime, device="cpu", threads=threads)
     app = create_app(settings)
     if host not in ("127.0.0.1", "localhost", "::1") and not keys:
         print(f"alphacut serve: warning: listening on {host} without API keys; anyone who can reach it can use it", file=sys.stderr)

@@ -67,7 +67,8 @@ def load_model(
     Sessions are cached: loading the same model twice returns the same object, so calling
     :func:`alphacut.remove` in a loop never reloads weights. With ``runtime="auto"`` on the CPU, the
     fastest form verified on this kind of CPU (by ``models install`` or ``models optimize``) is used,
-    if any; a store model installed before install built one gets it built here, once.
+    if any (a store model installed before install built one gets it on the first ``alphacut
+    remove`` or ``serve``: :func:`alphacut.cli.progress.settle_on_first_run`).
     """
     if isinstance(name, ModelSpec):
         spec = name

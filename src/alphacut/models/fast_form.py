@@ -1,14 +1,16 @@
-"""The fast form built by ``models install --optimize``: int8 calibrated on generated scenes, kept only if its
-masks agree with the fp32 model's.
+"""The fast form built by ``models install`` (by default; ``--no-optimize`` skips it) and, for a
+store installed before that, by the first ``remove`` or ``serve``: int8 calibrated on generated
+scenes, kept only if its masks agree with the fp32 model's.
 
-Opt-in, not built by default: on the dev sets' photos its masks agree with fp32 at mean IoU
-0.991-0.997, but on graphics and pixel art some masks flip (BENCHMARKS §8b), so it is not yet a
-form every user should get without asking.
+On the dev sets' photos its masks agree with fp32 at mean IoU 0.98-0.997, but on graphics and
+pixel art some masks flip (BENCHMARKS §8b), so where it is loaded the images refined as graphics
+or pixel art run the model's float form (:meth:`alphacut.pipeline.Remover.matte`); what the
+default pipeline then runs agrees with fp32 on every dev set (BENCHMARKS §8e).
 
 Where the CPU has int8 dot-product instructions (VNNI or AMX) and OpenVINO and NNCF are installed,
 install quantises the model selectively to int8 (:func:`alphacut.models.quantize.quantize_int8`,
 the first convolution and the output head kept in float, float layers in bf16 where the CPU has
-it) in a few minutes, with no photos: the calibration images and the gate images are scenes
+it) in about a minute, with no photos: the calibration images and the gate images are scenes
 drawn by :mod:`alphacut.models.scenes` from disjoint seeds.
 
 The gate is agreement with the fp32 graph (onnxruntime), not with ground truth, image by image:
@@ -57,6 +59,9 @@ MIN_MEAN_IOU = 0.96
 INT8_FILE = "model.int8.xml"
 INT8_INSTRUCTIONS = ("avx512_vnni", "avx_vnni", "amx_int8")
 STATE_KEY = "fast_form"
+#: The reason recorded when install skipped the form because it was opt-in (before it became the
+#: default): such a store gets the form on its first run, as one installed before forms existed.
+OLD_DEFAULT_SKIP = "not asked for"
 #: Bumped when :mod:`alphacut.models.scenes` draws different pixels (a new recipe: forms are rebuilt).
 SCENES_VERSION = 2
 SCENE_SIZE = (768, 576)  # width, height: about a phone photo's shape at a model-sized scale
@@ -70,7 +75,7 @@ def why_no_gain() -> str | None:
     if not openvino_available():
         return "OpenVINO is not installed"
     if not nncf_available():
-        return "NNCF is not installed (pip install 'alphacut[optimize]')"
+        return "NNCF is not installed (pip install nncf)"
     if not set(INT8_INSTRUCTIONS) & set(cpu_isa()):
         return "this CPU has no int8 dot-product instructions (VNNI or AMX), where int8 is not faster"
     return None
@@ -122,8 +127,7 @@ def fast_form_state(spec: ModelSpec) -> dict | None:
 
 
 def record_state(spec: ModelSpec, state: str, reason: str) -> None:
-    """``state``: ``built``, ``refused``, ``skipped`` (not asked for), for
-    the installed file."""
+    """``state``: ``built``, ``refused``, ``skipped`` (``--no-optimize``), for the installed file."""
     folder = model_dir(spec.name)
     manifest = manifest_of(spec.name) or {"name": spec.name}
     manifest[STATE_KEY] = {"state": state, "reason": reason, "base_sha256": manifest.get("sha256"), "recipe": recipe()}
@@ -208,6 +212,23 @@ def build_fast_form(
     return FastFormResult(verdict, time.perf_counter() - start, records)
 
 
+def first_run_pending(model: str, *, runtime: str, device: str) -> ModelSpec | None:
+    """The spec of ``model`` when it is a built-in model installed before install built int8
+    forms by default (nothing recorded for the installed file and this recipe, or skipped under
+    the old opt-in default: ``OLD_DEFAULT_SKIP``), on a run that would load the form
+    (``--runtime auto`` on the CPU) on a CPU that gains from it; else ``None``."""
+    from alphacut.models.registry import BUILTIN_MODELS
+    from alphacut.models.store import is_installed
+
+    spec = BUILTIN_MODELS.get(model)
+    if spec is None or spec.npm is None or runtime != "auto" or device != "cpu" or not is_installed(spec):
+        return None
+    state = fast_form_state(spec)
+    if state is not None and not (state["state"] == "skipped" and state["reason"] == OLD_DEFAULT_SKIP):
+        return None
+    return spec if why_no_gain() is None else None
+
+
 def settle_fast_form(
     spec: ModelSpec, *, optimize: bool = True, force: bool = False, threads: int | None = None,
     progress: Progress = lambda stage, done, total: None,
@@ -218,9 +239,9 @@ def settle_fast_form(
     if spec.file or spec.npm is None:
         return f"{spec.name}: a user model; 'alphacut models optimize' builds its faster forms"
     if not optimize:
-        record_state(spec, "skipped", "not asked for")
-        return (f"{spec.name}: int8 form not built; the default form is used "
-                f"('alphacut models install {spec.name} --optimize' builds it in a few minutes)")
+        record_state(spec, "skipped", "--no-optimize")
+        return (f"{spec.name}: int8 form not built (--no-optimize); the float form is used "
+                f"('alphacut models install {spec.name}' builds it in about a minute)")
     reason = why_no_gain()
     if reason is not None:
         return f"{spec.name}: no int8 form: {reason}"

@@ -9,8 +9,13 @@ import numpy as np
 from PIL import Image
 
 from alphacut.errors import ModelError
+from alphacut.models.confidence import prediction_confidence
 from alphacut.models.runtimes import Runtime, open_runtime
 from alphacut.models.spec import ModelSpec
+
+#: an int8 form's output less sure of itself than this is re-run in the float form: at 0.6 about a
+#: fifth of photos are re-run and every int8 mask that flipped was caught (BENCHMARKS.md §8e)
+FLOAT_RERUN_BELOW = 0.6
 
 RESIZE_FILTERS = {
     "bilinear": Image.Resampling.BILINEAR,
@@ -79,6 +84,7 @@ class SalientSession:
         self._lock = threading.Lock()  # OpenVINO infer requests are not re-entrant
         self.batch_size = 1  # images per model call that the engine takes well (CUDA: more)
         self.other_sides: SideRuntimes | None = None  # set by load_model: the model at other sides
+        self.float_reruns = 0  # int8 outputs replaced by the float form's (see predict)
 
     @property
     def name(self) -> str:
@@ -93,7 +99,8 @@ class SalientSession:
         batch[0] -= self._offset
         return batch
 
-    def postprocess(self, raw: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    def probability(self, raw: np.ndarray) -> np.ndarray:
+        """The model's output as a probability map at the model's own size (float32, 0-1)."""
         logits = np.asarray(raw, dtype=np.float32).reshape(raw.shape[-2:])
         if self.spec.activation == "sigmoid":
             with np.errstate(over="ignore"):  # exp(-logit) overflows to inf for logit < -88: alpha 0
@@ -101,12 +108,19 @@ class SalientSession:
         elif self.spec.activation == "minmax":
             low, high = float(logits.min()), float(logits.max())
             logits = (logits - low) / (high - low) if high > low else np.zeros_like(logits)
-        probability = Image.fromarray(np.clip(logits, 0.0, 1.0), "F")
-        if probability.size != size:
-            probability = probability.resize(size, Image.Resampling.BILINEAR)
-        alpha = np.array(probability, dtype=np.float32)  # one full-size copy, clipped in place
-        del probability
+        return np.clip(logits, 0.0, 1.0)
+
+    @staticmethod
+    def to_image_size(probability: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+        resized = Image.fromarray(probability, "F")
+        if resized.size != size:
+            resized = resized.resize(size, Image.Resampling.BILINEAR)
+        alpha = np.array(resized, dtype=np.float32)  # one full-size copy, clipped in place
+        del resized
         return np.clip(alpha, 0.0, 1.0, out=alpha)
+
+    def postprocess(self, raw: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+        return self.to_image_size(self.probability(raw), size)
 
     def predict_many(self, images: list[Image.Image]) -> list[np.ndarray]:
         """Alpha for several images in one model call (engines that take a batch, e.g. CUDA)."""
@@ -123,7 +137,11 @@ class SalientSession:
     def predict(self, image: Image.Image, side: int | None = None, *, float_form: bool = False) -> np.ndarray:
         """Alpha in [0, 1] (float32, H x W) for an RGB or RGBA PIL image; ``side`` runs the model
         on a square input of that side instead of its own ``input_size``; ``float_form`` runs the
-        model's own float file where the session's engine is a quantised form."""
+        model's own float file where the session's engine is a quantised form.
+
+        An int8 form's output that is unsure of itself (:func:`prediction_confidence` below
+        ``FLOAT_RERUN_BELOW``) is replaced by the float form's: where int8 and float disagree, the
+        int8 output is unsure (BENCHMARKS.md §8e); ``float_reruns`` counts these."""
         runtime, size = self.runtime, None
         if float_form and side is None and self.quantised and self.other_sides is not None:
             runtime = self.other_sides.base()
@@ -133,8 +151,14 @@ class SalientSession:
             runtime, size = self.other_sides.at(side), (side, side)
         batch = self.preprocess(image, size)
         with self._lock:
-            raw = runtime.run(batch)
-        return self.postprocess(raw, image.size)
+            probability = self.probability(runtime.run(batch))
+        if (runtime is self.runtime and self.quantised and self.other_sides is not None
+                and prediction_confidence(probability) < FLOAT_RERUN_BELOW):
+            float_engine = self.other_sides.base()
+            with self._lock:
+                probability = self.probability(float_engine.run(batch))
+                self.float_reruns += 1
+        return self.to_image_size(probability, image.size)
 
 
 SESSION_FAMILIES: dict[str, type[SalientSession]] = {"salient": SalientSession}

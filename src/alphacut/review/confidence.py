@@ -1,11 +1,9 @@
 """How sure a model is of its own cutout, per image: which images a person should look at.
 
-The model's output is a probability per pixel (per art pixel for pixel art, where the ``pixel-art``
-preset votes once per block). Pixels it is unsure of (probability between ``UNSURE_LOW`` and
-``UNSURE_HIGH``) are where its mask can be wrong; counted against the size of the subject it found,
-they give a per-image confidence comparable to an IoU: ``1 - unsure / subject``. A review of only
-the images below a confidence (``alphacut review create --unsure-of MODEL``) spends people's votes
-where the model may have failed (uncertainty sampling, as in active learning: Lewis & Gale, SIGIR 1994).
+The confidence is :func:`alphacut.models.confidence.prediction_confidence` of the model's output
+as the ``auto`` preset predicts it (per art pixel for pixel art, where the ``pixel-art`` preset votes
+once per block). A review of only the images below a confidence (``alphacut review create
+--unsure-of MODEL``) spends people's votes where the model may have failed.
 """
 from __future__ import annotations
 
@@ -16,20 +14,9 @@ import numpy as np
 
 from alphacut.errors import AlphacutError
 from alphacut.io.decode import decode_first_frame
+from alphacut.models.confidence import prediction_confidence
 from alphacut.models.session import SalientSession
 from alphacut.refine.refiner import refine, settings_for
-
-UNSURE_LOW, UNSURE_HIGH = 0.1, 0.9
-
-
-def prediction_confidence(probability: np.ndarray) -> float:
-    """``1 - unsure / subject`` of a probability map (H x W, 0-1): 1.0 when every pixel is decided;
-    an image where the model finds no subject but is unsure somewhere scores 0."""
-    unsure = int(((probability > UNSURE_LOW) & (probability < UNSURE_HIGH)).sum())
-    subject = int((probability >= 0.5).sum())
-    if subject == 0:
-        return 1.0 if unsure == 0 else 0.0
-    return max(0.0, 1.0 - unsure / subject)
 
 
 def image_confidences(

@@ -205,7 +205,7 @@ def optimize(
     openvino = openvino_available()
     int8_layers: dict[int, list[str]] = {}
     if openvino and not nncf_available():
-        report("int8 forms skipped: NNCF is not installed (pip install 'alphacut[optimize]')")
+        report("int8 forms skipped: NNCF is not installed (pip install nncf)")
     elif openvino:
         calibration = calibration_files(calibration_dirs, calibration_count, [s[0] for s in samples])
         prepare = SalientSession(spec, None, None)  # type: ignore[arg-type]
