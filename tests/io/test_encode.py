@@ -52,6 +52,29 @@ def test_png_keeps_invisible_colours_too():
     assert np.array_equal(np.asarray(reopen(encode_frames([image], "png"))), np.asarray(image))
 
 
+@pytest.mark.parametrize("mode", ["L", "RGB", "RGBA"])
+def test_png_of_every_plain_mode_is_exact_and_in_that_mode(mode):
+    image = cutout_like((37, 23), seed=3).convert(mode)
+    back = reopen(encode_frames([image], "png"))
+    assert back.mode == mode and back.size == image.size
+    assert np.array_equal(np.asarray(back), np.asarray(image))
+
+
+def test_png_keeps_what_pillow_keeps_from_info():
+    profile = srgb_profile()
+    image = cutout_like().convert("RGB")
+    image.info["icc_profile"] = profile
+    back = reopen(encode_frames([image], "png"))
+    assert back.info.get("icc_profile") == profile
+    assert np.array_equal(np.asarray(back), np.asarray(image))
+
+
+def srgb_profile() -> bytes:
+    from PIL import ImageCms
+
+    return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+
+
 def test_jpeg_refuses_rgba():
     with pytest.raises(OutputError, match="JPEG"):
         encode_frames([cutout_like()], "jpg")

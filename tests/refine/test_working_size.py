@@ -8,7 +8,10 @@ from PIL import Image, ImageDraw, ImageFilter
 from alphacut.refine.hints import Hints
 from alphacut.refine.presets import PRESETS
 from alphacut.refine.refiner import refine
-from alphacut.refine.working_size import upsample_guided, working_size
+import cv2
+
+from alphacut.refine.foreground import decontaminate
+from alphacut.refine.working_size import SOFT_HIGH, SOFT_LOW, Band, upsample_colours, upsample_guided, working_size
 
 
 def disc_photo(size: tuple[int, int] = (480, 360)) -> tuple[Image.Image, np.ndarray]:
@@ -73,3 +76,22 @@ def test_hints_are_honoured_at_full_size():
     refined = refine(image, blurred_predict, PRESETS["photo"], model_side=64, working_pixels=480 * 360 // 6,
                      hints=Hints(keep=keep, remove=remove))
     assert refined.alpha[keep].min() == 1.0 and refined.alpha[180, 240] == 0.0
+
+
+def test_the_colour_correction_read_in_the_band_equals_the_whole_upsampled_correction():
+    image, mask = disc_photo((480, 360))
+    small = image.resize((160, 120), Image.Resampling.BOX)
+    small_mask = np.asarray(Image.fromarray(mask, "F").resize((160, 120), Image.Resampling.BOX), np.float32)
+    rgb, rgb_small = np.asarray(image), np.asarray(small)
+    colours_small = decontaminate(rgb_small, small_mask)
+    band = Band(small_mask, image.size)
+    alpha = upsample_guided(rgb, rgb_small, small_mask, band)
+    got = upsample_colours(rgb, rgb_small, colours_small, alpha, band)
+    # the correction resized as a whole to full size and added wherever full-size alpha is soft
+    correction = cv2.resize(colours_small.astype(np.float32) - rgb_small.astype(np.float32), image.size,
+                            interpolation=cv2.INTER_LINEAR)
+    soft = (alpha > SOFT_LOW) & (alpha < SOFT_HIGH)
+    expected = rgb.copy()
+    expected[soft] = np.clip(np.rint(rgb[soft] + correction[soft]), 0, 255).astype(np.uint8)
+    assert soft.sum() > 1000 and np.abs(got.astype(int) - rgb).max() > 5  # the correction does something
+    assert np.abs(got.astype(int) - expected).max() <= 1

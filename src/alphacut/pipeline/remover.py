@@ -42,13 +42,13 @@ class Remover:
     def matte(self, image: Image.Image, hints: Hints | None = None, *, predict: Predict | None = None) -> Matte:
         """Alpha and colours for one frame. ``hints`` force user-marked pixels to foreground or
         background; ``predict`` replaces the session's forward pass (a cache, a batch computed ahead)."""
-        settings = self.options.settings(np.asarray(image if image.mode == "RGB" else image.convert("RGB")),
-                                         getattr(self.session.spec, "refine_defaults", ()))
+        rgb = np.asarray(image if image.mode == "RGB" else image.convert("RGB"))
+        settings = self.options.settings(rgb, getattr(self.session.spec, "refine_defaults", ()))
         if predict is None and (settings.flat_background or settings.pixel_art) and getattr(self.session, "quantised", False):
             # an int8 form flips some graphics' masks (BENCHMARKS.md §8b): graphics run the float model
             predict = partial(self.session.predict, float_form=True)
         refined = refine(image, predict or self.session.predict, settings,
-                         model_side=max(self.session.spec.input_size), hints=hints)
+                         model_side=max(self.session.spec.input_size), hints=hints, rgb=rgb)
         alpha = alpha_to_uint8(apply_source_alpha(refined.alpha, image))
         colours = Image.fromarray(refined.rgb) if refined.rgb is not None else image
         return Matte(alpha, colours, refined.timings)

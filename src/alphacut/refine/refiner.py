@@ -118,11 +118,13 @@ def refine(
     model_side: int = 1024,
     hints: Hints | None = None,
     working_pixels: int = WORKING_PIXELS,
+    rgb: np.ndarray | None = None,
 ) -> Refined:
     """Alpha and cutout colours for ``image`` (RGB or RGBA) with ``settings`` (``None`` = auto).
 
     ``hints`` (user keep/remove strokes) are forced before matting, so matting treats them as known,
-    and again after the last stage that changes alpha, so nothing undoes them."""
+    and again after the last stage that changes alpha, so nothing undoes them. ``rgb``: the image's
+    RGB pixels where the caller has them already (a copy of a 12 MP photo takes 0.05 s)."""
     timings: dict[str, float] = {}
     clock = time.perf_counter()
 
@@ -132,11 +134,12 @@ def refine(
         timings[stage] = timings.get(stage, 0.0) + now - clock
         clock = now
 
-    rgb = np.asarray(image if image.mode == "RGB" else image.convert("RGB"))  # no extra copy of a huge image
+    if rgb is None:
+        rgb = np.asarray(image if image.mode == "RGB" else image.convert("RGB"))  # no extra copy of a huge image
     chosen = settings_for(rgb, settings)
     work = None if chosen.pixel_art else working_size(image.size, working_pixels)
     if work is not None:  # a big photo: every stage at a bounded size, then upsampled (working_size.py)
-        return _refine_big(image, predict, chosen, model_side, hints, work)
+        return _refine_big(image, rgb, predict, chosen, model_side, hints, work)
     if chosen.pixel_art:
         probability = predict_pixel_art(predict, rgb, model_side)
     else:
@@ -176,7 +179,7 @@ def refine(
     return Refined(alpha=alpha, rgb=colours, probability=probability, settings=chosen, timings=timings)
 
 
-def _refine_big(image: Image.Image, predict: Predict, chosen: RefineSettings, model_side: int,
+def _refine_big(image: Image.Image, rgb: np.ndarray, predict: Predict, chosen: RefineSettings, model_side: int,
                 hints: Hints | None, work: tuple[int, int]) -> Refined:
     """``refine`` of a photo over the working size: at ``work``, then guided back to full size."""
     timings: dict[str, float] = {}
@@ -191,7 +194,7 @@ def _refine_big(image: Image.Image, predict: Predict, chosen: RefineSettings, mo
         return refined.alpha, (refined.rgb if decontaminates else None), refined.probability
 
     start = time.perf_counter()
-    rgb, alpha, colours, probability = refine_downscaled(image, hints, work, run)
+    alpha, colours, probability = refine_downscaled(image, rgb, hints, work, run)
     if chosen.threshold is not None:  # the guided upsampling softens a binary alpha's edges
         alpha = (alpha >= chosen.threshold).astype(np.float32)
     timings["upsample"] = time.perf_counter() - start - sum(timings.values())

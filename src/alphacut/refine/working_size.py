@@ -102,53 +102,76 @@ def _fitted(rgb_crop: np.ndarray, alpha_crop: np.ndarray) -> tuple[np.ndarray, n
     return guided_coefficients(rgb_crop.astype(np.float32) / 255.0, alpha_crop, GUIDED_RADIUS, GUIDED_EPS)
 
 
-def upsample_guided(rgb: np.ndarray, rgb_small: np.ndarray, alpha_small: np.ndarray) -> np.ndarray:
+class Band:
+    """The pixels whose alpha or colours the upsampling may change: the working-size band
+    (:func:`_band_box`), its box, and the full-size pixels it covers (``rows``, ``cols``)."""
+
+    def __init__(self, alpha_small: np.ndarray, full: tuple[int, int]):
+        found = _band_box(alpha_small)
+        self.small, self.box = found if found is not None else (None, None)
+        self.rows = self.cols = np.empty(0, np.intp)
+        if self.small is not None:
+            self.rows, self.cols = np.nonzero(cv2.resize(self.small, full, interpolation=cv2.INTER_NEAREST))
+
+
+def upsample_guided(rgb: np.ndarray, rgb_small: np.ndarray, alpha_small: np.ndarray, band: Band | None = None) -> np.ndarray:
     """Alpha at the full photo's size (float32 in [0, 1]) from the working size, guided by ``rgb``."""
     height, width = rgb.shape[:2]
     alpha = _upsampled(alpha_small, (width, height))
-    found = _band_box(alpha_small)
-    if found is None:
+    band = band or Band(alpha_small, (width, height))
+    if band.box is None:
         return alpha
-    band_small, (top, bottom, left, right) = found
+    top, bottom, left, right = band.box
     # the guided model fitted on the working crop only, read at the band's full-size pixels
     slope, offset = _fitted(rgb_small[top:bottom, left:right], alpha_small[top:bottom, left:right])
     working_scale = (height / alpha_small.shape[0], width / alpha_small.shape[1])
     fit_factor = ((bottom - top) / slope.shape[0], (right - left) / slope.shape[1])  # working px per fitted value
     scale = (working_scale[0] * fit_factor[0], working_scale[1] * fit_factor[1])
     origin = (top / fit_factor[0], left / fit_factor[1])  # the crop starts `top` working px down
-    rows, cols = np.nonzero(cv2.resize(band_small, (width, height), interpolation=cv2.INTER_NEAREST))
+    rows, cols = band.rows, band.cols
     colours = rgb[rows, cols].astype(np.float32) / 255.0
     guided = (_sampled(slope, rows, cols, scale, origin) * colours).sum(axis=-1) + _sampled(offset, rows, cols, scale, origin)
     alpha[rows, cols] = guided
     return np.clip(alpha, 0.0, 1.0, out=alpha)
 
 
-def upsample_colours(rgb: np.ndarray, rgb_small: np.ndarray, colours_small: np.ndarray | None, alpha: np.ndarray) -> np.ndarray:
+def upsample_colours(rgb: np.ndarray, rgb_small: np.ndarray, colours_small: np.ndarray | None, alpha: np.ndarray,
+                     band: Band) -> np.ndarray:
     """The full photo's colours with the working copy's decontamination correction added where
-    alpha is soft (elsewhere decontamination changes nothing that shows)."""
+    alpha is soft (elsewhere decontamination changes nothing that shows).
+
+    The correction (decontaminated minus original) is zero outside the working copy's soft pixels,
+    so it is read only at the band's full-size pixels, which hold every pixel it reaches."""
     if colours_small is None:  # the preset does not decontaminate
         return rgb
     height, width = rgb.shape[:2]
-    soft = (alpha > SOFT_LOW) & (alpha < SOFT_HIGH)
     colours = np.array(rgb, copy=True)
-    if soft.any():  # one resize of the 3-channel correction is faster here than sampling its soft pixels
-        correction = _upsampled(colours_small.astype(np.float32) - rgb_small.astype(np.float32), (width, height))
-        colours[soft] = np.clip(np.rint(rgb[soft].astype(np.float32) + correction[soft]), 0, 255).astype(np.uint8)
+    if band.box is None:
+        return colours
+    soft_alpha = alpha[band.rows, band.cols]
+    soft = (soft_alpha > SOFT_LOW) & (soft_alpha < SOFT_HIGH)
+    rows, cols = band.rows[soft], band.cols[soft]
+    if len(rows):
+        correction = colours_small.astype(np.float32) - rgb_small.astype(np.float32)
+        scale = (height / rgb_small.shape[0], width / rgb_small.shape[1])
+        moved = rgb[rows, cols].astype(np.float32) + _sampled(correction, rows, cols, scale)
+        colours[rows, cols] = np.clip(np.rint(moved), 0, 255).astype(np.uint8)
     return colours
 
 
 def refine_downscaled(
     image: Image.Image,
+    rgb: np.ndarray,
     hints: Hints | None,
     size: tuple[int, int],
     run: Callable[[Image.Image, Hints | None], tuple[np.ndarray, np.ndarray | None, np.ndarray]],
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Refine ``image`` at ``size`` with ``run(small, small_hints) -> (alpha, colours or None when
-    not decontaminated, probability)``; returns (rgb, alpha, colours) at full size and the
-    working-size probability."""
-    rgb = np.asarray(image if image.mode == "RGB" else image.convert("RGB"))
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Refine ``image`` (whose RGB pixels are ``rgb``) at ``size`` with ``run(small, small_hints) ->
+    (alpha, colours or None when not decontaminated, probability)``; returns alpha and colours at
+    full size and the working-size probability."""
     small = image.resize(size, Image.Resampling.BOX)  # area average: no aliasing in the working copy
     rgb_small = np.asarray(small if small.mode == "RGB" else small.convert("RGB"))
     alpha_small, colours_small, probability = run(small, _downscaled_hints(hints, size))
-    alpha = apply_hints(upsample_guided(rgb, rgb_small, alpha_small), hints)
-    return rgb, alpha, upsample_colours(rgb, rgb_small, colours_small, alpha), probability
+    band = Band(alpha_small, image.size)
+    alpha = apply_hints(upsample_guided(rgb, rgb_small, alpha_small, band), hints)
+    return alpha, upsample_colours(rgb, rgb_small, colours_small, alpha, band), probability
