@@ -13,8 +13,8 @@ from alphacut.models.confidence import prediction_confidence
 from alphacut.models.runtimes import Runtime, open_runtime
 from alphacut.models.spec import ModelSpec
 
-#: an int8 form's output less sure of itself than this is re-run in the float form: at 0.6 about a
-#: fifth of photos are re-run and every int8 mask that flipped was caught (BENCHMARKS.md §8e)
+#: an int8 form's output less sure of itself than this is re-run in the float form: at 0.6 a fifth
+#: to a quarter of photos are re-run and every int8 mask that flipped was caught (BENCHMARKS.md §8e)
 FLOAT_RERUN_BELOW = 0.6
 
 RESIZE_FILTERS = {
