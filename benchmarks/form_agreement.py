@@ -7,18 +7,19 @@ mean IoU against fp32, the share of images at IoU >= 0.99, the worst image, and 
 absolute difference of the probabilities. This is the measure the install-time gate applies
 to generated scenes; here it is applied to real photos, graphics and pixel art.
 
-``--bf16`` adds the float file on OpenVINO bf16 (the form loaded when no int8 form is). ``--routed
-LABEL`` adds what the default pipeline runs where LABEL's int8 form is loaded: images that ``auto``
-refines as graphics or pixel art go through the float form (bf16) (``pipeline.remover.Remover.matte``),
-the others through LABEL's, re-run in the float form where LABEL's output is unsure of itself
-(``models.session.SalientSession.predict``, ``FLOAT_RERUN_BELOW``); its row says how many images
-were routed to the float form (graphics + unsure).
+``--bf16`` adds the float file on OpenVINO bf16 (the form loaded when no int8 form is). ``--routed``
+adds what the default runs: the session ``--runtime auto`` loads from the store (its int8 form where
+install built one), asked as ``pipeline.remover.Remover.matte`` asks it: images that ``auto`` refines
+as graphics or pixel art on the float form (``wants_float_form``), the others on the int8 form,
+which re-runs in the float form an output unsure of itself
+(``models.session.SalientSession.model_probability``); its row says how many images ran on the
+float form (graphics + unsure).
 
 Usage (the store holding the forms in ALPHACUT_HOME):
   ALPHACUT_HOME=/tmp/h6home nice -n 10 .venv/bin/python benchmarks/form_agreement.py \\
       --form install=model.int8.xml --form dev-calibrated=model.int8-dev.xml --per-set 12 \\
       --reference-cache /tmp/fp32-outputs ../shared/data/*/ > /tmp/agreement.md
-  .venv/bin/python benchmarks/form_agreement.py --form install=model.int8.xml --bf16 --routed install \
+  .venv/bin/python benchmarks/form_agreement.py --form install=model.int8.xml --bf16 --routed \
       --per-set 20 --reference-cache /tmp/fp32-outputs ../shared/data/*/
 """
 from __future__ import annotations
@@ -30,13 +31,13 @@ from pathlib import Path
 
 import numpy as np
 
-from alphacut.models import get_spec
+from alphacut.models import get_spec, load_model
 from alphacut.models.fast_form import MIN_IOU, mask_agreement
 from alphacut.models.runtimes import OnnxRuntimeEngine, OpenVinoEngine, cpu_has_native_bf16
-from alphacut.models.confidence import prediction_confidence
-from alphacut.models.session import FLOAT_RERUN_BELOW, SalientSession
+from alphacut.models.session import SalientSession
 from alphacut.models.store import installed_file, model_dir
 from alphacut.pipeline import RemoveOptions
+from alphacut.pipeline.remover import wants_float_form
 from alphacut.workflows.optimize import image_files, read_rgb
 
 
@@ -59,8 +60,8 @@ def main() -> None:
     parser.add_argument("--form", action="append", default=[], metavar="LABEL=FILE",
                         help="an int8 form: label and file in the model's folder (repeatable)")
     parser.add_argument("--bf16", action="store_true", help="also the float file on OpenVINO bf16")
-    parser.add_argument("--routed", metavar="LABEL", default=None,
-                        help="also the default pipeline's choice with LABEL's form loaded (graphics on the float form)")
+    parser.add_argument("--routed", action="store_true",
+                        help="also what the default runs (--runtime auto's session: graphics and unsure photos on the float form)")
     parser.add_argument("--per-set", type=int, default=12, help="images per set, evenly spread")
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--reference-cache", type=Path, default=None,
@@ -76,12 +77,11 @@ def main() -> None:
     for item in args.form:
         label, _, file = item.partition("=")
         forms[label] = OpenVinoEngine(model_dir(spec.name) / file, output=None, threads=args.threads, precision=precision)
-    float_form = OpenVinoEngine(base, output=spec.output, threads=args.threads, precision=precision)
     if args.bf16:
-        forms["bf16"] = float_form
-    if args.routed is not None and args.routed not in forms:
-        parser.error(f"--routed {args.routed}: no --form with that label")
-    labels = list(forms) + ([f"routed:{args.routed}"] if args.routed else [])
+        forms["bf16"] = OpenVinoEngine(base, output=spec.output, threads=args.threads, precision=precision)
+    session = load_model(spec, threads=args.threads) if args.routed else None
+    routed = f"routed ({session.runtime.name})" if session is not None else ""
+    labels = list(forms) + ([routed] if session is not None else [])
     if not labels:
         parser.error("nothing to compare: give --form, --bf16 or --routed")
     options = RemoveOptions()
@@ -107,25 +107,23 @@ def main() -> None:
             outputs = {label: prepare.postprocess(engine.run(batch), spec.input_size) for label, engine in forms.items()}
             for label, output in outputs.items():
                 scores[label].append(mask_agreement(output, expected))
-            if args.routed:
-                settings = options.settings(np.asarray(image.convert("RGB")), spec.refine_defaults)
-                graphic = bool(settings.flat_background or settings.pixel_art)
-                unsure = not graphic and prediction_confidence(outputs[args.routed]) < FLOAT_RERUN_BELOW
+            if session is not None:
+                graphic = wants_float_form(options.settings(np.asarray(image.convert("RGB")), spec.refine_defaults))
+                reruns = session.float_reruns
+                output = session.model_probability(batch, float_form=graphic)
                 routed_here[0] += graphic
-                routed_here[1] += unsure
-                to_float = graphic or unsure
-                output = prepare.postprocess(float_form.run(batch), spec.input_size) if to_float else outputs[args.routed]
-                scores[f"routed:{args.routed}"].append(mask_agreement(output, expected))
+                routed_here[1] += session.float_reruns - reruns
+                scores[routed].append(mask_agreement(output, expected))
         routed_count = [a + b for a, b in zip(routed_count, routed_here)]
         for label, pairs in scores.items():
             ious = [iou for iou, _ in pairs]
             everything[label].extend(ious)
-            shown = f"{label} ({routed_here[0]}+{routed_here[1]} on float)" if label.startswith("routed:") else label
+            shown = f"{label} ({routed_here[0]}+{routed_here[1]} on float)" if label == routed else label
             print(f"| {folder.name} | {len(chosen)} | {shown} | {np.mean(ious):.4f} | "
                   f"{np.mean([v >= MIN_IOU for v in ious]):.0%} | {min(ious):.4f} | {np.mean([d for _, d in pairs]):.4f} |",
                   flush=True)
     for label, ious in everything.items():
-        shown = f"{label} ({routed_count[0]}+{routed_count[1]} on float)" if label.startswith("routed:") else label
+        shown = f"{label} ({routed_count[0]}+{routed_count[1]} on float)" if label == routed else label
         print(f"| **all** | {len(ious)} | {shown} | {np.mean(ious):.4f} | {np.mean([v >= MIN_IOU for v in ious]):.0%} | "
               f"{min(ious):.4f} | |")
     print(f"\n{time.time() - started:.0f} s", file=sys.stderr)

@@ -137,28 +137,37 @@ class SalientSession:
     def predict(self, image: Image.Image, side: int | None = None, *, float_form: bool = False) -> np.ndarray:
         """Alpha in [0, 1] (float32, H x W) for an RGB or RGBA PIL image; ``side`` runs the model
         on a square input of that side instead of its own ``input_size``; ``float_form`` runs the
-        model's own float file where the session's engine is a quantised form.
-
-        An int8 form's output that is unsure of itself (:func:`prediction_confidence` below
-        ``FLOAT_RERUN_BELOW``) is replaced by the float form's: where int8 and float disagree, the
-        int8 output is unsure (BENCHMARKS.md §8e); ``float_reruns`` counts these."""
-        runtime, size = self.runtime, None
-        if float_form and side is None and self.quantised and self.other_sides is not None:
-            runtime = self.other_sides.base()
+        model's own float file where the session's engine is a quantised form (see
+        :meth:`model_probability`)."""
         if side is not None and (side, side) != tuple(self.spec.input_size):
             if self.other_sides is None:
                 raise ModelError(f"{self.name}: this session runs at {self.spec.input_size[0]} px only")
-            runtime, size = self.other_sides.at(side), (side, side)
-        batch = self.preprocess(image, size)
-        with self._lock:
-            probability = self.probability(runtime.run(batch))
-        if (runtime is self.runtime and self.quantised and self.other_sides is not None
-                and prediction_confidence(probability) < FLOAT_RERUN_BELOW):
-            float_engine = self.other_sides.base()
-            with self._lock:
-                probability = self.probability(float_engine.run(batch))
-                self.float_reruns += 1
+            probability = self._run(self.other_sides.at(side), self.preprocess(image, (side, side)))
+        else:
+            probability = self.model_probability(self.preprocess(image), float_form=float_form)
         return self.to_image_size(probability, image.size)
+
+    def model_probability(self, batch: np.ndarray, *, float_form: bool = False) -> np.ndarray:
+        """The probability at the model's own size for one preprocessed image.
+
+        Where the session's engine is an int8 form, ``float_form`` runs the model's own float file
+        instead, and an int8 output that is unsure of itself (:func:`prediction_confidence` below
+        ``FLOAT_RERUN_BELOW``) is replaced by the float form's: where int8 and float disagree, the
+        int8 output is unsure (BENCHMARKS.md §8e); ``float_reruns`` counts these."""
+        has_float_form = self.quantised and self.other_sides is not None
+        if float_form and has_float_form:
+            return self._run(self.other_sides.base(), batch)
+        probability = self._run(self.runtime, batch)
+        if has_float_form and prediction_confidence(probability) < FLOAT_RERUN_BELOW:
+            probability = self._run(self.other_sides.base(), batch)
+            with self._lock:
+                self.float_reruns += 1
+        return probability
+
+    def _run(self, engine: Runtime, batch: np.ndarray) -> np.ndarray:
+        with self._lock:
+            raw = engine.run(batch)
+        return self.probability(raw)
 
 
 SESSION_FAMILIES: dict[str, type[SalientSession]] = {"salient": SalientSession}

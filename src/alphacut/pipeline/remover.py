@@ -19,7 +19,14 @@ from alphacut.models.session import SalientSession
 from alphacut.pipeline.options import RemoveOptions
 from alphacut.refine.alpha import alpha_to_uint8, apply_source_alpha
 from alphacut.refine.hints import Hints, parse_hints
+from alphacut.refine.presets import RefineSettings
 from alphacut.refine.refiner import KnownPrediction, Predict, refine
+
+
+def wants_float_form(settings: RefineSettings) -> bool:
+    """Whether images refined with ``settings`` run the model's float form where an int8 form is
+    loaded: an int8 form flips some graphics' and pixel art's masks (BENCHMARKS.md §8b)."""
+    return bool(settings.flat_background or settings.pixel_art)
 
 
 @dataclass
@@ -44,8 +51,7 @@ class Remover:
         background; ``predict`` replaces the session's forward pass (a cache, a batch computed ahead)."""
         rgb = np.asarray(image if image.mode == "RGB" else image.convert("RGB"))
         settings = self.options.settings(rgb, getattr(self.session.spec, "refine_defaults", ()))
-        if predict is None and (settings.flat_background or settings.pixel_art) and getattr(self.session, "quantised", False):
-            # an int8 form flips some graphics' masks (BENCHMARKS.md §8b): graphics run the float model
+        if predict is None and wants_float_form(settings) and getattr(self.session, "quantised", False):
             predict = partial(self.session.predict, float_form=True)
         refined = refine(image, predict or self.session.predict, settings,
                          model_side=max(self.session.spec.input_size), hints=hints, rgb=rgb)
